@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The POSIX entry points for single requests: validate, start, report. Errors a caller can
+ * see at once (EINVAL, EBADF for aio_fsync, EAGAIN) come back from the call; errors of the
+ * I/O itself come through aio_error(), as from glibc.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
+{
+	int err = sev_copy(sev, &cb->aio_sigevent);
+
+	if (err)
+		return err;
+	if (op != OP_READ && op != OP_WRITE)
+		return 0;
+	if (cb->aio_reqprio < 0 || cb->aio_reqprio > AIO_PRIO_DELTA_MAX)
+		return EINVAL;
+	if (cb->aio_nbytes > SSIZE_MAX)
+		return EINVAL;
+	/* A negative offset is an error only where offsets mean something. */
+	if (cb->aio_offset < 0 && cb->aio_fildes >= 0 && lseek(cb->aio_fildes, 0, SEEK_CUR) >= 0)
+		return EINVAL;
+	return 0;
+}
+
+/*
+ * Called with g.lock held. Make cb a live request and queue it on its descriptor; what may
+ * run now is added to ready[] for the caller to issue in one batch. 0 or errno, and on
+ * error the aiocb is untouched.
+ */
+int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
+	      struct req **ready, unsigned *nready)
+{
+	struct req *r = req_alloc();
+	int run = 1;
+
+	if (!r)
+		return EAGAIN;
+	r->cb = cb;
+	r->op = (uint8_t)op;
+	r->fd = cb->aio_fildes;
+	r->sev = *sev;
+	r->offset = (op == OP_READ || op == OP_WRITE) && cb->aio_offset >= 0 ? cb->aio_offset : -1;
+	r->state = REQ_ISSUED;
+	if (r->fd >= 0) {
+		run = fdq_enqueue(r);
+		if (run < 0) {
+			req_free(r);
+			return EAGAIN;
+		}
+	}
+	cb->__return_value = 0;
+	__atomic_store_n(&cb->__error_code, EINPROGRESS, __ATOMIC_RELAXED);
+	req_set_token(r);
+	if (l) {
+		r->lio = l;
+		__atomic_add_fetch(&l->pending, 1, __ATOMIC_RELAXED);
+		l->refs++;
+	}
+	if (sev_needs_thread(sev)) {
+		r->flags |= RF_NOTIFY;
+		notifier_need();
+	}
+	if (r->fd < 0)
+		req_complete(r, -EBADF);
+	else if (run)
+		ready[(*nready)++] = r;
+	return 0;
+}
+
+static int submit_one(struct aiocb *cb, int op)
+{
+	struct req *ready[1];
+	unsigned n = 0;
+	struct sev sev;
+	int err = aiocb_check(cb, op, &sev);
+
+	if (!err)
+		err = engine_get();
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	g_lock();
+	err = req_start(cb, op, &sev, NULL, ready, &n);
+	if (n)
+		req_issue(ready, n);
+	g_unlock();
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	/* A page-cached read is often complete already: make it visible now. */
+	reap(false);
+	return 0;
+}
+
+EXPORT int aio_read(struct aiocb *cb)
+{
+	return submit_one(cb, OP_READ);
+}
+
+EXPORT int aio_write(struct aiocb *cb)
+{
+	return submit_one(cb, OP_WRITE);
+}
+
+EXPORT int aio_fsync(int op, struct aiocb *cb)
+{
+	int fl;
+
+	if (op != O_SYNC && op != O_DSYNC) {
+		errno = EINVAL;
+		return -1;
+	}
+	fl = fcntl(cb->aio_fildes, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) {
+		errno = EBADF;
+		return -1;
+	}
+	return submit_one(cb, op == O_DSYNC ? OP_FDSYNC : OP_FSYNC);
+}
+
+bool aiocb_done(const struct aiocb *cb)
+{
+	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE) != EINPROGRESS;
+}
+
+EXPORT int aio_error(const struct aiocb *cb)
+{
+	if (aiocb_done(cb))
+		return cb->__error_code;
+	reap(false);
+	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
+}
+
+EXPORT ssize_t aio_return(struct aiocb *cb)
+{
+	if (aio_error(cb) == EINPROGRESS) {
+		errno = EINVAL;
+		return -1;
+	}
+	return cb->__return_value;
+}
+
+struct cancel_set {
+	struct aiocb **cbs;
+	unsigned n, cap;
+};
+
+static bool cancel_set_done(void *arg)
+{
+	struct cancel_set *s = arg;
+
+	for (unsigned i = 0; i < s->n; i++)
+		if (!aiocb_done(s->cbs[i]))
+			return false;
+	return true;
+}
+
+static bool cancel_set_add(struct cancel_set *s, struct aiocb *cb)
+{
+	if (s->n == s->cap) {
+		unsigned cap = s->cap ? 2 * s->cap : 16;
+		struct aiocb **n = realloc(s->cbs, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		s->cbs = n;
+		s->cap = cap;
+	}
+	s->cbs[s->n++] = cb;
+	return true;
+}
+
+struct cancel_result {
+	bool canceled, notcanceled;
+};
+
+/* Called with g.lock held. */
+static void cancel_one(struct req *r, struct cancel_set *waiting, struct cancel_set *running,
+		       struct cancel_result *res)
+{
+	int rc;
+
+	if (r->flags & RF_CANCEL)
+		return;
+	r->flags |= RF_CANCEL;
+	if (r->state == REQ_HELD) {
+		/* Never started: nothing was transferred. */
+		res->canceled = true;
+		req_complete(r, -ECANCELED);
+		return;
+	}
+	rc = g.eng->cancel(r);
+	if (rc == 0 ? cancel_set_add(waiting, r->cb) : cancel_set_add(running, r->cb))
+		return;
+	res->notcanceled = true; /* no memory to follow it: say what is safe */
+}
+
+EXPORT int aio_cancel(int fd, struct aiocb *cb)
+{
+	struct cancel_set waiting = { 0 }, running = { 0 };
+	struct cancel_result res = { false, false };
+	struct req *r, *next;
+	int state;
+
+	if (fcntl(fd, F_GETFD) < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (cb && cb->aio_fildes != fd) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (engine_get())
+		return AIO_ALLDONE;
+	reap(false);
+
+	g_lock();
+	if (cb) {
+		r = req_lookup(cb);
+		if (r)
+			cancel_one(r, &waiting, &running, &res);
+	} else {
+		for (r = fdq_first(fd); r; r = next) {
+			next = r->fd_next;
+			cancel_one(r, &waiting, &running, &res);
+		}
+	}
+	g_unlock();
+
+	/* The engine cancelled these: wait for their completion to come through. */
+	if (waiting.n) {
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+		while (wait_for(cancel_set_done, &waiting, NULL) == EINTR)
+			;
+		pthread_setcancelstate(state, NULL);
+		for (unsigned i = 0; i < waiting.n; i++)
+			if (waiting.cbs[i]->__error_code == ECANCELED)
+				res.canceled = true;
+	}
+	reap(false);
+	for (unsigned i = 0; i < running.n; i++)
+		if (!aiocb_done(running.cbs[i]))
+			res.notcanceled = true;
+	free(waiting.cbs);
+	free(running.cbs);
+	if (res.notcanceled)
+		return AIO_NOTCANCELED;
+	return res.canceled ? AIO_CANCELED : AIO_ALLDONE;
+}
+
+EXPORT void aio_init(const struct aioinit *init)
+{
+	(void)init; /* a hint for glibc's thread pool; there is no such pool here */
+}
+
+/* The *64 names: on this ABI struct aiocb64 is struct aiocb. */
+#define ALIAS(name) __attribute__((alias(#name), visibility("default")))
+_Static_assert(sizeof(struct aiocb) == sizeof(struct aiocb64), "aiocb64 differs from aiocb");
+int aio_read64(struct aiocb64 *cb) ALIAS(aio_read);
+int aio_write64(struct aiocb64 *cb) ALIAS(aio_write);
+int aio_fsync64(int op, struct aiocb64 *cb) ALIAS(aio_fsync);
+int aio_error64(const struct aiocb64 *cb) ALIAS(aio_error);
+ssize_t aio_return64(struct aiocb64 *cb) ALIAS(aio_return);
+int aio_cancel64(int fd, struct aiocb64 *cb) ALIAS(aio_cancel);

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Starting the library: engine choice at the first AIO call (never at load time, since a
+ * preloaded library reaches every child process), the global lock, per-thread state,
+ * reaping, fork and the statistics line.
+ *
+ * POSIXAIO_ENGINE=auto (default) takes io_uring unless io_uring_setup() fails, then native
+ * AIO; =uring or =kaio force one, and a forced engine that cannot start is an error on
+ * stderr and ENOSYS (EAGAIN for a lack of resources) from every call.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "posixaio.h"
+
+struct posixaio g = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.reap_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+struct stats stats;
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int init_state; /* 0: not yet, 1: up, -errno: no engine; acquire/release */
+static bool once_done;
+
+static __thread bool tl_locked;
+static __thread struct tstate *tl_ts;
+
+void g_lock(void)
+{
+	pthread_mutex_lock(&g.lock);
+	tl_locked = true;
+}
+
+void g_unlock(void)
+{
+	req_finish_deferred();
+	tl_locked = false;
+	pthread_mutex_unlock(&g.lock);
+}
+
+bool g_locked(void)
+{
+	return tl_locked;
+}
+
+/* Called with g.lock held. NULL only when memory is exhausted. */
+struct tstate *tstate_get(void)
+{
+	struct tstate *t = tl_ts;
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->refs = 1;
+	t->efd = -1;
+	if (pthread_setspecific(g.tkey, t)) {
+		free(t);
+		return NULL;
+	}
+	tl_ts = t;
+	return t;
+}
+
+/* Called with g.lock held. */
+void tstate_put(struct tstate *t)
+{
+	if (t && --t->refs == 0)
+		free(t);
+}
+
+/*
+ * Thread exit: io_uring cancels the requests this thread issued when it exits (and fails
+ * the ones it must retry from task work). Marking the thread gone lets req_complete()
+ * recognise those results and issue the request again from a live thread.
+ */
+static void tstate_exit(void *arg)
+{
+	struct tstate *t = arg;
+
+	g_lock();
+	t->exited = true;
+	if (t->efd >= 0)
+		close(t->efd);
+	t->efd = -1;
+	tl_ts = NULL;
+	tstate_put(t);
+	g_unlock();
+}
+
+static void stats_print(void)
+{
+	fprintf(stderr,
+		"libposixaio: engine=%s submitted=%lu completed=%lu held=%lu cancelled=%lu "
+		"resubmitted=%lu signals=%lu callbacks=%lu waits=%lu\n",
+		g.eng ? g.eng->name : "none", stats.submitted, stats.completed, stats.held,
+		stats.cancelled, stats.resubmitted, stats.signals, stats.callbacks, stats.waits);
+}
+
+static void fork_child(void)
+{
+	pthread_mutex_init(&g.lock, NULL);
+	pthread_mutex_init(&g.reap_lock, NULL);
+	pthread_mutex_init(&init_lock, NULL);
+	if (g.eng)
+		g.eng->fork_child();
+	g.eng = NULL;
+	/* The parent's requests are not ours: start with empty tables. */
+	req_fork_child();
+	fdq_fork_child();
+	wait_fork_child();
+	notify_fork_child();
+	g.sq_pending = false;
+	if (tl_ts) {
+		if (tl_ts->efd >= 0)
+			close(tl_ts->efd);
+		pthread_setspecific(g.tkey, NULL);
+		tl_ts = NULL;
+	}
+	tl_locked = false;
+	__atomic_store_n(&init_state, 0, __ATOMIC_RELEASE);
+}
+
+static int try_engine(const struct engine *e, bool forced)
+{
+	int ret = e->init();
+
+	if (ret == 0) {
+		g.eng = e;
+		return 0;
+	}
+	if (forced)
+		fprintf(stderr, "libposixaio: the %s engine cannot start: %s\n", e->name,
+			strerror(-ret));
+	return ret;
+}
+
+static int engine_start(void)
+{
+	const char *want = secure_getenv("POSIXAIO_ENGINE");
+	bool force_uring = false, force_kaio = false;
+	int ret;
+
+	if (!once_done) {
+		if (pthread_key_create(&g.tkey, tstate_exit))
+			return -EAGAIN;
+		pthread_atfork(NULL, NULL, fork_child);
+		const char *st = secure_getenv("POSIXAIO_STATS");
+		if (st && strcmp(st, "0") && *st)
+			atexit(stats_print);
+		once_done = true;
+	}
+	if (want && !strcmp(want, "uring"))
+		force_uring = true;
+	else if (want && !strcmp(want, "kaio"))
+		force_kaio = true;
+	else if (want && *want && strcmp(want, "auto"))
+		fprintf(stderr, "libposixaio: POSIXAIO_ENGINE=%s is not auto, uring or kaio; "
+				"using auto\n", want);
+
+	if (force_kaio) {
+#if HAVE_LIBAIO
+		ret = try_engine(&engine_kaio, true);
+#else
+		fprintf(stderr, "libposixaio: built without the kaio engine\n");
+		ret = -ENOSYS;
+#endif
+	} else {
+		ret = try_engine(&engine_uring, force_uring);
+#if HAVE_LIBAIO
+		if (ret && !force_uring)
+			ret = try_engine(&engine_kaio, true);
+#endif
+	}
+	if (ret == 0)
+		return 1;
+	if (ret == -ENOMEM || ret == -EAGAIN || ret == -EMFILE || ret == -ENFILE)
+		return -EAGAIN;
+	return -ENOSYS;
+}
+
+/* 0 when an engine serves the process, else the errno the caller should see. */
+int engine_get(void)
+{
+	int s = __atomic_load_n(&init_state, __ATOMIC_ACQUIRE);
+
+	if (s == 1)
+		return 0;
+	if (s < 0)
+		return -s;
+	pthread_mutex_lock(&init_lock);
+	s = init_state;
+	if (s == 0) {
+		s = engine_start();
+		/* A lack of resources may pass: try again at the next call. */
+		if (s != -EAGAIN)
+			__atomic_store_n(&init_state, s, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&init_lock);
+	return s == 1 ? 0 : -s;
+}
+
+/*
+ * Drain the engine's completions. Any call may reap; it costs a memory read when there is
+ * nothing to do. With block false a thread that finds another reaping leaves the work to it.
+ */
+void reap(bool block)
+{
+	const struct engine *e = __atomic_load_n(&g.eng, __ATOMIC_ACQUIRE);
+
+	if (!e || tl_locked)
+		return;
+	if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED)) {
+		g_lock();
+		e->submit(NULL, 0);
+		g_unlock();
+	}
+	if (!e->has_completions())
+		return;
+	if (block)
+		pthread_mutex_lock(&g.reap_lock);
+	else if (pthread_mutex_trylock(&g.reap_lock))
+		return;
+	e->reap();
+	pthread_mutex_unlock(&g.reap_lock);
+}
+
+EXPORT const char *posixaio_engine(void)
+{
+	if (engine_get())
+		return NULL;
+	return g.eng->name;
+}

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Per-descriptor order. Every incomplete request of a descriptor sits in its queue in
+ * submission order; most are issued at once, and three rules hold the others back:
+ *  - aio_fsync() waits for every request queued before it on that descriptor, and for
+ *    nothing else (IOSQE_IO_DRAIN would stall every other descriptor);
+ *  - on a stream (pipe, FIFO, socket, tty, character device) one read and one write are in
+ *    flight at a time, so reads are served in submission order and writes land whole and
+ *    in order: io_uring alone serves several pending reads in no useful order;
+ *  - on a file opened with O_APPEND one write is in flight at a time, so they land in
+ *    submission order.
+ * Regular files and block devices otherwise run every request concurrently.
+ *
+ * The kind of a descriptor is looked up (fstat, fcntl) only when a second request arrives
+ * while one is incomplete, and forgotten when the queue empties: a lone request costs no
+ * system call, and a reused descriptor number is looked at afresh.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+struct fdq {
+	struct req *head, *tail;       /* incomplete requests, in submission order */
+	struct req *rq_head, *rq_tail; /* held reads of a stream */
+	struct req *wq_head, *wq_tail; /* held writes of a stream or an O_APPEND file */
+	unsigned nreq;
+	unsigned rd_issued, wr_issued;
+	uint8_t kind;
+};
+
+static bool is_sync(const struct req *r)
+{
+	return r->op == OP_FSYNC || r->op == OP_FDSYNC;
+}
+
+int fd_classify(int fd)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) < 0)
+		return FDK_BAD;
+	if (S_ISREG(st.st_mode)) {
+		fl = fcntl(fd, F_GETFL);
+		return fl >= 0 && (fl & O_APPEND) ? FDK_APPEND : FDK_FILE;
+	}
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode))
+		return FDK_STREAM;
+	return FDK_FILE;
+}
+
+static struct fdq *fdq_get(int fd)
+{
+	if (fd >= g.nfds) {
+		int n = g.nfds ? g.nfds : 64;
+		struct fdq **t;
+
+		while (n <= fd)
+			n *= 2;
+		t = realloc(g.fds, (size_t)n * sizeof(*t));
+		if (!t)
+			return NULL;
+		for (int i = g.nfds; i < n; i++)
+			t[i] = NULL;
+		g.fds = t;
+		g.nfds = n;
+	}
+	if (!g.fds[fd])
+		g.fds[fd] = calloc(1, sizeof(struct fdq));
+	return g.fds[fd];
+}
+
+int fdq_kind(const struct req *r)
+{
+	struct fdq *q = r->fdq;
+
+	if (q->kind == FDK_UNKNOWN)
+		q->kind = (uint8_t)fd_classify(r->fd);
+	return q->kind;
+}
+
+static void push(struct req **head, struct req **tail, struct req *r)
+{
+	r->next = NULL;
+	if (*tail)
+		(*tail)->next = r;
+	else
+		*head = r;
+	*tail = r;
+}
+
+static struct req *pop(struct req **head, struct req **tail)
+{
+	struct req *r = *head;
+
+	*head = r->next;
+	if (!*head)
+		*tail = NULL;
+	return r;
+}
+
+static void unqueue(struct req **head, struct req **tail, struct req *r)
+{
+	struct req *p = NULL, *c;
+
+	for (c = *head; c && c != r; c = c->next)
+		p = c;
+	if (!c)
+		return;
+	if (p)
+		p->next = c->next;
+	else
+		*head = c->next;
+	if (*tail == c)
+		*tail = p;
+}
+
+static void count_issued(struct fdq *q, const struct req *r)
+{
+	if (r->op == OP_READ)
+		q->rd_issued++;
+	else if (r->op == OP_WRITE)
+		q->wr_issued++;
+}
+
+/* May r run now, given what is ahead of it on its descriptor? */
+static bool may_run(struct fdq *q, struct req *r)
+{
+	if (is_sync(r))
+		return q->head == r;
+	if (q->nreq == 1)
+		return true;
+	if (fdq_kind(r) == FDK_STREAM) {
+		if (r->op == OP_READ)
+			return q->rd_issued == 0 && !q->rq_head;
+		return q->wr_issued == 0 && !q->wq_head;
+	}
+	if (q->kind == FDK_APPEND && r->op == OP_WRITE)
+		return q->wr_issued == 0 && !q->wq_head;
+	return true;
+}
+
+/*
+ * Called with g.lock held. Queue r on its descriptor. 1: issue it now; 0: held;
+ * -ENOMEM: no memory for the queue.
+ */
+int fdq_enqueue(struct req *r)
+{
+	struct fdq *q = fdq_get(r->fd);
+
+	if (!q)
+		return -ENOMEM;
+	r->fdq = q;
+	r->fd_next = NULL;
+	r->fd_prev = q->tail;
+	if (q->tail)
+		q->tail->fd_next = r;
+	else
+		q->head = r;
+	q->tail = r;
+	if (q->nreq++ == 0)
+		q->kind = FDK_UNKNOWN;
+
+	if (may_run(q, r)) {
+		count_issued(q, r);
+		return 1;
+	}
+	r->state = REQ_HELD;
+	STAT_INC(held);
+	if (r->op == OP_READ)
+		push(&q->rq_head, &q->rq_tail, r);
+	else if (r->op == OP_WRITE)
+		push(&q->wq_head, &q->wq_tail, r);
+	return 0;
+}
+
+static void take(struct fdq *q, struct req *r, struct req **ready, unsigned *nready)
+{
+	count_issued(q, r);
+	r->state = REQ_ISSUED;
+	ready[(*nready)++] = r;
+}
+
+/*
+ * Called with g.lock held when r completes (or is cancelled while held): take it off its
+ * descriptor and collect what may now run (at most three: a read, a write, an fsync).
+ */
+void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned max)
+{
+	struct fdq *q = r->fdq;
+	struct req *h;
+
+	(void)max;
+	if (r->state == REQ_HELD) {
+		if (r->op == OP_READ)
+			unqueue(&q->rq_head, &q->rq_tail, r);
+		else if (r->op == OP_WRITE)
+			unqueue(&q->wq_head, &q->wq_tail, r);
+	} else if (r->op == OP_READ) {
+		q->rd_issued--;
+	} else if (r->op == OP_WRITE) {
+		q->wr_issued--;
+	}
+	if (r->fd_prev)
+		r->fd_prev->fd_next = r->fd_next;
+	else
+		q->head = r->fd_next;
+	if (r->fd_next)
+		r->fd_next->fd_prev = r->fd_prev;
+	else
+		q->tail = r->fd_prev;
+	r->fdq = NULL;
+	if (--q->nreq == 0) {
+		q->kind = FDK_UNKNOWN;
+		return;
+	}
+	if (q->rq_head && q->rd_issued == 0)
+		take(q, pop(&q->rq_head, &q->rq_tail), ready, nready);
+	if (q->wq_head && q->wr_issued == 0)
+		take(q, pop(&q->wq_head, &q->wq_tail), ready, nready);
+	h = q->head;
+	if (h->state == REQ_HELD && is_sync(h))
+		take(q, h, ready, nready);
+}
+
+/* Called with g.lock held: the first incomplete request on fd, in submission order. */
+struct req *fdq_first(int fd)
+{
+	if (fd < 0 || fd >= g.nfds || !g.fds[fd])
+		return NULL;
+	return g.fds[fd]->head;
+}
+
+void fdq_fork_child(void)
+{
+	g.fds = NULL;
+	g.nfds = 0;
+}

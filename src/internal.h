@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libposixaio: the shapes every part of the library shares.
+ *
+ * Life of a request. aio_read()/aio_write()/aio_fsync()/lio_listio() validate the caller's
+ * aiocb, take a struct req from the slabs (req.c) and give it to the descriptor's queue
+ * (fdq.c), which either issues it to the engine at once or holds it behind an earlier
+ * request on that descriptor (fsync barrier, stream order, O_APPEND order). Engines
+ * (sysdeps/linux/engine-*.c) report each result through req_complete() and nothing else.
+ * Completion happens in three steps: under the global lock the result is published in the
+ * aiocb (return value, then the error code with release order) and the descriptor's queue
+ * issues whatever may now run; outside the lock the sigevent is delivered (notify.c); then,
+ * under the lock again, the request is freed and waiting threads are woken (wait.c). After
+ * the result is published the library never touches the aiocb again.
+ *
+ * Locks. g.lock guards the slabs, the descriptor queues, the waiter list and the engine's
+ * submission side. g.reap_lock lets one thread at a time drain the engine's completions; it
+ * is taken before g.lock, never after. Completions found while g.lock is held (a submission
+ * that fails at once, a held request cancelled) are queued per thread and finished when
+ * that thread releases the lock, so req_complete() may be called from anywhere.
+ *
+ * Threads. None for a program that asks for no notification. A notifier thread reaps
+ * while requests that need a signal or a callback are in flight; SIGEV_THREAD callbacks run
+ * on a small pool of persistent threads (notify.c).
+ */
+#ifndef POSIXAIO_INTERNAL_H
+#define POSIXAIO_INTERNAL_H
+
+#include <aio.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+enum req_op {
+	OP_READ,
+	OP_WRITE,
+	OP_FSYNC,
+	OP_FDSYNC,
+};
+
+enum req_state {
+	REQ_FREE,
+	REQ_HELD,   /* queued in the library behind an earlier request on its descriptor */
+	REQ_ISSUED, /* handed to the engine */
+	REQ_DONE,   /* result published, notification and release pending */
+};
+
+enum req_flags {
+	RF_CANCEL = 1 << 0,  /* aio_cancel() asked the engine to cancel it */
+	RF_NOTIFY = 1 << 1,  /* its sigevent needs the notifier thread */
+	RF_LIO_LAST = 1 << 2, /* the last member of a LIO_NOWAIT list to complete */
+};
+
+/* A sigevent as copied at submission. */
+struct sev {
+	int notify; /* SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID */
+	int signo;
+	pid_t tid;
+	union sigval value;
+	void (*fn)(union sigval);
+	pthread_attr_t *attr;
+};
+
+/* The submitting thread of an issued request: io_uring ties a request to it. */
+struct tstate {
+	unsigned refs; /* issued requests that name it, plus one while the thread lives */
+	bool exited;
+	int efd; /* eventfd this thread sleeps on in wait.c, or -1 */
+};
+
+struct lio {
+	unsigned pending; /* members not yet complete, plus one while they are being started */
+	unsigned refs;    /* members not yet freed, plus the caller */
+	struct sev sev;
+};
+
+struct fdq;
+
+struct req {
+	struct aiocb *cb;
+	struct req *fd_prev, *fd_next; /* the descriptor's incomplete requests, in order */
+	struct req *next;              /* held queue, free list, completion list */
+	struct fdq *fdq;
+	struct tstate *owner;
+	struct lio *lio;
+	uint64_t done; /* bytes a stream write has already transferred */
+	int64_t res;
+	off_t offset; /* -1 on a stream */
+	int fd;
+	uint32_t index; /* slot number, part of the token kept in the aiocb */
+	uint32_t gen;
+	uint8_t op;
+	uint8_t state;
+	uint8_t flags;
+	struct sev sev;
+};
+
+/* Engines: see sysdeps/linux/engine-uring.c for the reference implementation. */
+struct engine {
+	const char *name;
+	int (*init)(void); /* 0 or -errno */
+	/* Issue n requests; one that fails at once is completed through req_complete(). */
+	void (*submit)(struct req **reqs, unsigned n);
+	/* 0: cancelled, its completion follows; -EALREADY: under way; -ENOENT: not found. */
+	int (*cancel)(struct req *r);
+	bool (*has_completions)(void); /* cheap check, no syscall */
+	void (*reap)(void);            /* deliver completions; called with reap_lock held */
+	int (*pollfds)(struct pollfd *pfd, int max); /* what a waiter polls for completions */
+	void (*fork_child)(void);
+};
+
+extern const struct engine engine_uring;
+#if HAVE_LIBAIO
+extern const struct engine engine_kaio;
+#endif
+
+struct waiter;
+
+struct posixaio {
+	pthread_mutex_t lock;
+	pthread_mutex_t reap_lock;
+	const struct engine *eng;
+
+	struct req **slabs; /* slabs of REQ_SLAB requests, never freed */
+	uint32_t nslabs, cap_slabs;
+	struct req *free;
+
+	struct fdq **fds; /* indexed by descriptor number */
+	int nfds;
+
+	struct waiter *waiters;
+	int nwaiters;
+	int leader; /* a waiter polls the engine; atomic */
+
+	unsigned notify_inflight; /* requests and lists whose notification needs a thread */
+	bool notifier_running;
+	bool sq_pending; /* the engine holds submissions a failed enter left behind */
+
+	pthread_key_t tkey;
+};
+
+extern struct posixaio g;
+
+/* Statistics, printed at exit with POSIXAIO_STATS=1. Relaxed atomics. */
+struct stats {
+	unsigned long submitted, completed, held, cancelled, resubmitted, signals, callbacks,
+		waits;
+};
+extern struct stats stats;
+#define STAT_INC(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
+
+/* engine.c */
+int engine_get(void); /* 0 or errno: the engine is up */
+void reap(bool block);
+void g_lock(void);
+void g_unlock(void);
+bool g_locked(void);
+struct tstate *tstate_get(void);
+void tstate_put(struct tstate *t);
+
+/* req.c */
+#define REQ_SLAB 256
+struct req *req_alloc(void);
+void req_free(struct req *r);
+void req_set_token(struct req *r);
+struct req *req_lookup(const struct aiocb *cb);
+void req_complete(struct req *r, int64_t res);
+void req_issue(struct req **reqs, unsigned n);
+void req_finish_deferred(void);
+void req_fork_child(void);
+void lio_put(struct lio *l);
+
+/* fdq.c */
+enum fd_kind {
+	FDK_UNKNOWN,
+	FDK_FILE,
+	FDK_APPEND, /* a regular file opened with O_APPEND */
+	FDK_STREAM, /* pipe, FIFO, socket, tty, character device */
+	FDK_BAD,
+};
+int fd_classify(int fd);
+int fdq_enqueue(struct req *r); /* 1: issue it now, 0: held, -ENOMEM */
+void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned max);
+int fdq_kind(const struct req *r);
+struct req *fdq_first(int fd);
+void fdq_fork_child(void);
+
+/* notify.c */
+int sev_copy(struct sev *dst, const struct sigevent *src); /* 0 or EINVAL */
+bool sev_needs_thread(const struct sev *s);
+void sev_deliver(const struct sev *s);
+void notifier_need(void);
+void notify_fork_child(void);
+
+/* wait.c */
+int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout);
+void waiters_wake(void);
+void wait_fork_child(void);
+
+/* aio.c */
+int aiocb_check(const struct aiocb *cb, int op, struct sev *sev);
+int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
+	      struct req **ready, unsigned *nready);
+bool aiocb_done(const struct aiocb *cb);
+
+#endif

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Notification, as the kernel would deliver it. SIGEV_SIGNAL and SIGEV_THREAD_ID are queued
+ * with si_code SI_ASYNCIO, si_value, si_pid and si_uid by whichever thread finishes the
+ * request, after its result is visible through aio_error(). SIGEV_THREAD functions run on a
+ * small pool of persistent threads (a request with sigev_notify_attributes gets a thread
+ * made with those attributes, as POSIX asks). Something must reap while such requests are
+ * in flight even if the program never calls the library again: the notifier thread, which
+ * exists only then and a second longer. Library threads block every signal.
+ */
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "syscall.h"
+
+#define POOL_IDLE_SEC 10
+#define NOTIFIER_LINGER_MS 1000
+
+struct job {
+	struct job *next;
+	void (*fn)(union sigval);
+	union sigval value;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *head, *tail, *free;
+	unsigned idle, threads;
+} pool = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+int sev_copy(struct sev *dst, const struct sigevent *src)
+{
+	dst->notify = src->sigev_notify;
+	dst->signo = src->sigev_signo;
+	dst->value = src->sigev_value;
+	dst->fn = NULL;
+	dst->attr = NULL;
+	dst->tid = 0;
+	switch (src->sigev_notify) {
+	case SIGEV_NONE:
+		return 0;
+	case SIGEV_SIGNAL:
+		/* Signal 0 is what a zeroed aiocb asks for: valid, nothing is sent. */
+		return src->sigev_signo < 0 || src->sigev_signo > SIGRTMAX ? EINVAL : 0;
+	case SIGEV_THREAD:
+		dst->fn = src->sigev_notify_function;
+		dst->attr = src->sigev_notify_attributes;
+		return dst->fn ? 0 : EINVAL;
+	case SIGEV_THREAD_ID:
+		dst->tid = src->_sigev_un._tid;
+		if (src->sigev_signo <= 0 || src->sigev_signo > SIGRTMAX || dst->tid <= 0)
+			return EINVAL;
+		return 0;
+	default:
+		return EINVAL;
+	}
+}
+
+bool sev_needs_thread(const struct sev *s)
+{
+	switch (s->notify) {
+	case SIGEV_SIGNAL:
+		return s->signo > 0;
+	case SIGEV_THREAD:
+	case SIGEV_THREAD_ID:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Create a thread with every signal blocked from its first instruction. */
+static int spawn(void *(*fn)(void *), void *arg, const pthread_attr_t *attr)
+{
+	sigset_t all, old;
+	pthread_attr_t def;
+	pthread_t t;
+	int ret;
+
+	if (!attr) {
+		pthread_attr_init(&def);
+		pthread_attr_setdetachstate(&def, PTHREAD_CREATE_DETACHED);
+		attr = &def;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&t, attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (attr == &def)
+		pthread_attr_destroy(&def);
+	else if (ret == 0)
+		pthread_detach(t); /* the caller's attributes may say joinable: nobody joins */
+	return ret;
+}
+
+static void *pool_thread(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.lock);
+	for (;;) {
+		struct job *j;
+
+		while (!pool.head) {
+			struct timespec ts;
+			int ret;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += POOL_IDLE_SEC;
+			pool.idle++;
+			ret = pthread_cond_timedwait(&pool.cond, &pool.lock, &ts);
+			pool.idle--;
+			if (ret == ETIMEDOUT && !pool.head) {
+				pool.threads--;
+				pthread_mutex_unlock(&pool.lock);
+				return NULL;
+			}
+		}
+		j = pool.head;
+		pool.head = j->next;
+		if (!pool.head)
+			pool.tail = NULL;
+		pthread_mutex_unlock(&pool.lock);
+
+		STAT_INC(callbacks);
+		j->fn(j->value);
+
+		pthread_mutex_lock(&pool.lock);
+		j->next = pool.free;
+		pool.free = j;
+	}
+}
+
+struct own_thread {
+	void (*fn)(union sigval);
+	union sigval value;
+};
+
+static void *own_thread(void *arg)
+{
+	struct own_thread o = *(struct own_thread *)arg;
+
+	free(arg);
+	STAT_INC(callbacks);
+	o.fn(o.value);
+	return NULL;
+}
+
+static void run_callback(const struct sev *s)
+{
+	struct job *j;
+
+	if (s->attr) {
+		struct own_thread *o = malloc(sizeof(*o));
+
+		if (o) {
+			o->fn = s->fn;
+			o->value = s->value;
+			if (spawn(own_thread, o, s->attr) == 0)
+				return;
+			free(o);
+		}
+		/* Fall through to the pool: late beats never. */
+	}
+	pthread_mutex_lock(&pool.lock);
+	j = pool.free;
+	if (j)
+		pool.free = j->next;
+	else
+		j = malloc(sizeof(*j));
+	if (!j) {
+		pthread_mutex_unlock(&pool.lock);
+		s->fn(s->value); /* out of memory: run it here rather than lose it */
+		return;
+	}
+	j->fn = s->fn;
+	j->value = s->value;
+	j->next = NULL;
+	if (pool.tail)
+		pool.tail->next = j;
+	else
+		pool.head = j;
+	pool.tail = j;
+	if (pool.idle > 0) {
+		pthread_cond_signal(&pool.cond);
+	} else if (spawn(pool_thread, NULL, NULL) == 0) {
+		pool.threads++;
+	} else if (pool.threads == 0) {
+		/* No thread can be made and none exists: run it here. */
+		pool.head = j->next;
+		if (!pool.head)
+			pool.tail = NULL;
+		pthread_mutex_unlock(&pool.lock);
+		j->fn(j->value);
+		pthread_mutex_lock(&pool.lock);
+		j->next = pool.free;
+		pool.free = j;
+	}
+	pthread_mutex_unlock(&pool.lock);
+}
+
+static void queue_signal(const struct sev *s)
+{
+	siginfo_t si = { 0 };
+	pid_t pid = getpid();
+
+	si.si_signo = s->signo;
+	si.si_code = SI_ASYNCIO;
+	si.si_pid = pid;
+	si.si_uid = getuid();
+	si.si_value = s->value;
+	STAT_INC(signals);
+	if (s->notify == SIGEV_THREAD_ID)
+		sys_rt_tgsigqueueinfo(pid, s->tid, s->signo, &si);
+	else
+		sys_rt_sigqueueinfo(pid, s->signo, &si);
+}
+
+/* Deliver a sigevent. Called without g.lock. */
+void sev_deliver(const struct sev *s)
+{
+	if (!sev_needs_thread(s))
+		return;
+	if (s->notify == SIGEV_THREAD)
+		run_callback(s);
+	else
+		queue_signal(s);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *notifier(void *arg)
+{
+	int64_t idle_since = 0;
+
+	(void)arg;
+	for (;;) {
+		struct pollfd pfd[4];
+		int n;
+
+		reap(true);
+		g_lock();
+		if (g.notify_inflight > 0) {
+			idle_since = 0;
+		} else if (!idle_since) {
+			idle_since = now_ms();
+		} else if (now_ms() - idle_since >= NOTIFIER_LINGER_MS) {
+			g.notifier_running = false;
+			g_unlock();
+			return NULL;
+		}
+		n = g.eng->pollfds(pfd, 4);
+		g_unlock();
+		poll(pfd, (nfds_t)n, g.sq_pending ? 10 : NOTIFIER_LINGER_MS);
+	}
+}
+
+/* Called with g.lock held when a request or list that needs a thread is issued. */
+void notifier_need(void)
+{
+	g.notify_inflight++;
+	if (g.notifier_running)
+		return;
+	if (spawn(notifier, NULL, NULL) == 0)
+		g.notifier_running = true;
+	/* Else notifications go out whenever the program next calls the library. */
+}
+
+void notify_fork_child(void)
+{
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_cond_init(&pool.cond, NULL);
+	pool.head = pool.tail = NULL;
+	pool.idle = pool.threads = 0;
+	g.notify_inflight = 0;
+	g.notifier_running = false;
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Request lifecycle: the slabs requests live in, the token an aiocb keeps to find its
+ * request in O(1), and the one completion path every engine reports through.
+ *
+ * A request is freed as soon as its result is published and its notification sent, not at
+ * aio_return(): the aiocb then holds only the result, so the caller may free or reuse it at
+ * once, and a program that never calls aio_return() leaks nothing. The token in the aiocb
+ * (slot number and generation, in glibc's __abs_prio and __policy fields) goes stale when the
+ * slot is reused, and req_lookup() checks both, so no stale or forged aiocb reaches a
+ * request that is not its own.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Requests finished by this thread while it held g.lock: notified when it lets go. */
+static __thread struct req *tl_done;
+
+static int slab_grow(void)
+{
+	struct req *s;
+	uint32_t i, base;
+
+	if (g.nslabs == g.cap_slabs) {
+		uint32_t cap = g.cap_slabs ? 2 * g.cap_slabs : 16;
+		struct req **n = realloc(g.slabs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		g.slabs = n;
+		g.cap_slabs = cap;
+	}
+	s = calloc(REQ_SLAB, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	base = g.nslabs * REQ_SLAB;
+	for (i = REQ_SLAB; i-- > 0;) {
+		s[i].index = base + i;
+		s[i].gen = 1;
+		s[i].next = g.free;
+		g.free = &s[i];
+	}
+	g.slabs[g.nslabs++] = s;
+	return 0;
+}
+
+/* Called with g.lock held. NULL when memory is exhausted. */
+struct req *req_alloc(void)
+{
+	struct req *r;
+	uint32_t index, gen;
+
+	if (!g.free && slab_grow() < 0)
+		return NULL;
+	r = g.free;
+	g.free = r->next;
+	index = r->index;
+	gen = r->gen;
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+	r->gen = gen;
+	return r;
+}
+
+/* Called with g.lock held. */
+void req_free(struct req *r)
+{
+	r->state = REQ_FREE;
+	r->cb = NULL;
+	if (++r->gen == 0)
+		r->gen = 1;
+	r->next = g.free;
+	g.free = r;
+}
+
+void req_set_token(struct req *r)
+{
+	r->cb->__abs_prio = (int)(r->index + 1);
+	r->cb->__policy = (int)r->gen;
+}
+
+/* Called with g.lock held: the live request this aiocb was submitted as, or NULL. */
+struct req *req_lookup(const struct aiocb *cb)
+{
+	uint32_t slot = (uint32_t)cb->__abs_prio, gen = (uint32_t)cb->__policy;
+	struct req *r;
+
+	if (slot == 0 || slot > g.nslabs * REQ_SLAB)
+		return NULL;
+	slot--;
+	r = &g.slabs[slot / REQ_SLAB][slot % REQ_SLAB];
+	if (r->gen != gen || r->cb != cb || r->state == REQ_FREE || r->state == REQ_DONE)
+		return NULL;
+	return r;
+}
+
+/* Called with g.lock held: hand requests to the engine from this thread. */
+void req_issue(struct req **reqs, unsigned n)
+{
+	struct tstate *t = tstate_get();
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		reqs[i]->state = REQ_ISSUED;
+		reqs[i]->owner = t;
+		if (t)
+			t->refs++;
+	}
+	__atomic_fetch_add(&stats.submitted, n, __ATOMIC_RELAXED);
+	g.eng->submit(reqs, n);
+}
+
+static void reissue(struct req *r)
+{
+	tstate_put(r->owner);
+	r->owner = NULL;
+	req_issue(&r, 1);
+}
+
+/* A write on a stream is done whole, as write(2) on a blocking descriptor would. */
+static bool write_continues(struct req *r, int64_t res)
+{
+	if (r->op != OP_WRITE || res <= 0 || (r->flags & RF_CANCEL))
+		return false;
+	if (r->done + (uint64_t)res >= r->cb->aio_nbytes)
+		return false;
+	return fdq_kind(r) == FDK_STREAM;
+}
+
+/*
+ * The thread that issued it exited and io_uring dropped the request (-ECANCELED for a poll
+ * or io-wq request, -EFAULT or -EINTR for a retry it could no longer run). Nothing was
+ * transferred: issue it again from this live thread. A genuine error comes back once more
+ * and is then reported, since the new owner is alive.
+ */
+static bool orphan_retries(const struct req *r, int64_t res)
+{
+	if (!r->owner || !r->owner->exited || (r->flags & RF_CANCEL))
+		return false;
+	return res == -ECANCELED || res == -EINTR || res == -EFAULT;
+}
+
+static void publish(struct req *r, int64_t res)
+{
+	struct aiocb *cb = r->cb;
+
+	cb->__return_value = res < 0 ? -1 : (ssize_t)res;
+	__atomic_store_n(&cb->__error_code, res < 0 ? (int)-res : 0, __ATOMIC_RELEASE);
+}
+
+/* Called with g.lock held. */
+static void req_finish_locked(struct req *r, int64_t res)
+{
+	struct req *ready[4];
+	unsigned nready = 0;
+
+	if (r->state != REQ_ISSUED && r->state != REQ_HELD)
+		return; /* a second report for the same request: never complete twice */
+	if (write_continues(r, res)) {
+		r->done += (uint64_t)res;
+		reissue(r);
+		return;
+	}
+	if (orphan_retries(r, res)) {
+		STAT_INC(resubmitted);
+		reissue(r);
+		return;
+	}
+	if (r->done)
+		res = (int64_t)r->done + (res > 0 ? res : 0);
+	if ((r->flags & RF_CANCEL) && res == -EINTR)
+		res = -ECANCELED;
+	if (res == -ECANCELED)
+		STAT_INC(cancelled);
+	STAT_INC(completed);
+
+	tstate_put(r->owner);
+	r->owner = NULL;
+	if (r->fdq)
+		fdq_retire(r, ready, &nready, 4);
+	r->state = REQ_DONE;
+	publish(r, res);
+	if (r->lio && __atomic_sub_fetch(&r->lio->pending, 1, __ATOMIC_ACQ_REL) == 0)
+		r->flags |= RF_LIO_LAST;
+	r->next = tl_done;
+	tl_done = r;
+	if (nready)
+		req_issue(ready, nready);
+}
+
+/* The one way a request completes: res is the byte count or -errno. */
+void req_complete(struct req *r, int64_t res)
+{
+	if (g_locked()) {
+		req_finish_locked(r, res);
+		return;
+	}
+	g_lock();
+	req_finish_locked(r, res);
+	g_unlock();
+}
+
+/*
+ * Called with g.lock held, from g_unlock(): deliver the sigevents of what this thread
+ * finished (outside the lock: they are system calls and may create threads), then free.
+ */
+void req_finish_deferred(void)
+{
+	while (tl_done) {
+		struct req *list = tl_done, *r, *next;
+		unsigned notified = 0;
+
+		tl_done = NULL;
+		pthread_mutex_unlock(&g.lock);
+		for (r = list; r; r = r->next) {
+			sev_deliver(&r->sev);
+			if (r->flags & RF_LIO_LAST)
+				sev_deliver(&r->lio->sev);
+		}
+		pthread_mutex_lock(&g.lock);
+		for (r = list; r; r = next) {
+			next = r->next;
+			if (r->flags & RF_NOTIFY)
+				notified++;
+			if ((r->flags & RF_LIO_LAST) && sev_needs_thread(&r->lio->sev))
+				notified++;
+			if (r->lio)
+				lio_put(r->lio);
+			req_free(r);
+		}
+		g.notify_inflight -= notified;
+		waiters_wake();
+	}
+}
+
+void req_fork_child(void)
+{
+	g.slabs = NULL;
+	g.nslabs = g.cap_slabs = 0;
+	g.free = NULL;
+	tl_done = NULL;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* aio_suspend(): wait for any of a list of requests (wait.c does the waiting). */
+#include "internal.h"
+
+struct suspend_list {
+	const struct aiocb *const *list;
+	int n;
+};
+
+/* Done when one listed request is; a list of nothing but NULLs is done at once, as in glibc. */
+static bool any_done(void *arg)
+{
+	const struct suspend_list *s = arg;
+	bool any = false;
+
+	for (int i = 0; i < s->n; i++) {
+		if (!s->list[i])
+			continue;
+		if (aiocb_done(s->list[i]))
+			return true;
+		any = true;
+	}
+	return !any;
+}
+
+EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct timespec *timeout)
+{
+	struct suspend_list s = { list, nent };
+	int err;
+
+	pthread_testcancel();
+	if (nent < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (any_done(&s))
+		return 0;
+	err = engine_get();
+	if (!err)
+		err = wait_for(any_done, &s, timeout);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT int aio_suspend64(const struct aiocb64 *const list[], int nent,
+			 const struct timespec *timeout)
+	__attribute__((alias("aio_suspend")));

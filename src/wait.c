@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Waiting for completions: aio_suspend(), lio_listio(LIO_WAIT), aio_cancel().
+ *
+ * One waiting thread at a time, the leader, sleeps on the engine's own descriptors (the
+ * io_uring ring fd, the native AIO eventfd) and reaps when they wake it; the others sleep on
+ * a per-thread eventfd that whoever finishes a request writes to. With a single waiter, the
+ * common case, a completion wakes the thread that waits for it once and directly. Sleeping
+ * is ppoll(), so a signal gives EINTR whatever its SA_RESTART flag, and pthread_cancel()
+ * acts there (ppoll is a cancellation point; the cleanup handler leaves the waiter list).
+ */
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct waiter {
+	struct waiter *prev, *next;
+	int efd;
+};
+
+struct wait_ctx {
+	struct waiter w;
+	bool registered, leader;
+	int ret;
+};
+
+/* Called with g.lock held: wake every waiting thread. */
+void waiters_wake(void)
+{
+	static const uint64_t one = 1;
+	struct waiter *w;
+
+	for (w = g.waiters; w; w = w->next) {
+		if (write(w->efd, &one, sizeof(one)) < 0) {
+			/* EAGAIN: the counter is already non-zero, the thread will wake. */
+		}
+	}
+}
+
+static void leave(void *arg)
+{
+	struct wait_ctx *c = arg;
+
+	if (!c->registered && !c->leader)
+		return;
+	g_lock();
+	if (c->registered) {
+		if (c->w.prev)
+			c->w.prev->next = c->w.next;
+		else
+			g.waiters = c->w.next;
+		if (c->w.next)
+			c->w.next->prev = c->w.prev;
+		g.nwaiters--;
+		c->registered = false;
+	}
+	if (c->leader) {
+		/* Someone else must watch the engine now. */
+		__atomic_store_n(&g.leader, 0, __ATOMIC_RELEASE);
+		c->leader = false;
+		waiters_wake();
+	}
+	g_unlock();
+}
+
+static int enter(struct wait_ctx *c)
+{
+	struct tstate *t;
+
+	g_lock();
+	t = tstate_get();
+	if (t && t->efd < 0)
+		t->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!t || t->efd < 0) {
+		g_unlock();
+		return EAGAIN;
+	}
+	c->w.efd = t->efd;
+	c->w.prev = NULL;
+	c->w.next = g.waiters;
+	if (g.waiters)
+		g.waiters->prev = &c->w;
+	g.waiters = &c->w;
+	g.nwaiters++;
+	c->registered = true;
+	g_unlock();
+	return 0;
+}
+
+/* Time left until deadline in out; 0 when it has passed. */
+static int time_left(const struct timespec *deadline, struct timespec *out)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	out->tv_sec = deadline->tv_sec - now.tv_sec;
+	out->tv_nsec = deadline->tv_nsec - now.tv_nsec;
+	if (out->tv_nsec < 0) {
+		out->tv_nsec += 1000000000L;
+		out->tv_sec--;
+	}
+	if (out->tv_sec < 0) {
+		out->tv_sec = 0;
+		out->tv_nsec = 0;
+		return 0;
+	}
+	return 1;
+}
+
+static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
+		     const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec left, *tsp = NULL;
+		struct pollfd pfd[5];
+		nfds_t n = 1;
+
+		reap(c->leader);
+		if (done(arg))
+			return 0;
+		if (!c->registered) {
+			int ret = enter(c);
+
+			if (ret)
+				return ret;
+			continue; /* look again: a completion before we were listed woke nobody */
+		}
+		if (!c->leader) {
+			int zero = 0;
+
+			c->leader = __atomic_compare_exchange_n(&g.leader, &zero, 1, false,
+								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+			if (c->leader)
+				continue; /* reap once as the leader before sleeping */
+		}
+		pfd[0].fd = c->w.efd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		if (c->leader)
+			n += (nfds_t)g.eng->pollfds(pfd + 1, 4);
+		if (deadline) {
+			if (!time_left(deadline, &left))
+				return EAGAIN;
+			tsp = &left;
+		}
+		if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED)) {
+			/* Submissions wait for resources: come back soon to push them. */
+			static const struct timespec soon = { 0, 10000000L };
+
+			if (!tsp || left.tv_sec > 0 || left.tv_nsec > soon.tv_nsec) {
+				left = soon;
+				tsp = &left;
+			}
+		}
+		if (ppoll(pfd, n, tsp, NULL) < 0 && errno == EINTR)
+			return EINTR;
+		if (pfd[0].revents & POLLIN) {
+			uint64_t v;
+
+			if (read(c->w.efd, &v, sizeof(v)) < 0) {
+				/* EAGAIN: another wake drained it first; nothing to do */
+			}
+		}
+	}
+}
+
+/*
+ * Wait until done(arg) holds. 0, EAGAIN when rel_timeout passed, EINTR on a signal,
+ * EINVAL for a bad timeout. A cancellation point.
+ */
+int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout)
+{
+	struct wait_ctx c = { .registered = false, .leader = false };
+	struct timespec deadline;
+
+	if (rel_timeout) {
+		if (rel_timeout->tv_sec < 0 || rel_timeout->tv_nsec < 0 ||
+		    rel_timeout->tv_nsec >= 1000000000L)
+			return EINVAL;
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += rel_timeout->tv_sec;
+		deadline.tv_nsec += rel_timeout->tv_nsec;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_nsec -= 1000000000L;
+			deadline.tv_sec++;
+		}
+	}
+	STAT_INC(waits);
+	pthread_cleanup_push(leave, &c);
+	c.ret = wait_loop(&c, done, arg, rel_timeout ? &deadline : NULL);
+	pthread_cleanup_pop(1);
+	return c.ret;
+}
+
+void wait_fork_child(void)
+{
+	g.waiters = NULL;
+	g.nwaiters = 0;
+	g.leader = 0;
+}
