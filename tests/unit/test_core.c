@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of the library's internal pieces: request tokens, per-descriptor order rules and
+ * sigevent validation. They drive src/ functions directly, as the single thread that holds
+ * g.lock, without an engine.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static struct req *mkreq(struct aiocb *cb, int fd, int op)
+{
+	struct req *r = req_alloc();
+
+	ck_assert_ptr_nonnull(r);
+	memset(cb, 0, sizeof(*cb));
+	cb->aio_fildes = fd;
+	r->cb = cb;
+	r->fd = fd;
+	r->op = (uint8_t)op;
+	r->state = REQ_ISSUED;
+	return r;
+}
+
+static int tmpfile_fd(int extra)
+{
+	char path[] = "/tmp/posixaio-unit-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	if (extra)
+		ck_assert_int_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | extra), 0);
+	return fd;
+}
+
+/* Retire r as the completion path would, collecting what may run next. */
+static unsigned retire(struct req *r, struct req **ready)
+{
+	unsigned n = 0;
+
+	fdq_retire(r, ready, &n, 4);
+	r->state = REQ_DONE;
+	return n;
+}
+
+START_TEST(token_finds_live_request_only)
+{
+	struct aiocb cb, copy;
+	struct req *r;
+
+	g_lock();
+	r = mkreq(&cb, 3, OP_READ);
+	req_set_token(r);
+	ck_assert_ptr_eq(req_lookup(&cb), r);
+	copy = cb; /* same token, another aiocb: must not match */
+	ck_assert_ptr_null(req_lookup(&copy));
+	req_free(r);
+	ck_assert_ptr_null(req_lookup(&cb));
+	/* The slot is reused with a new generation: the stale token still misses. */
+	r = req_alloc();
+	r->cb = &cb;
+	r->state = REQ_ISSUED;
+	ck_assert_ptr_null(req_lookup(&cb));
+	req_free(r);
+	g_unlock();
+}
+END_TEST
+
+START_TEST(zeroed_and_forged_tokens_miss)
+{
+	struct aiocb cb;
+
+	memset(&cb, 0, sizeof(cb));
+	g_lock();
+	ck_assert_ptr_null(req_lookup(&cb));
+	cb.__abs_prio = 0x7fffffff;
+	cb.__policy = 1;
+	ck_assert_ptr_null(req_lookup(&cb));
+	cb.__abs_prio = -5;
+	ck_assert_ptr_null(req_lookup(&cb));
+	g_unlock();
+}
+END_TEST
+
+START_TEST(slabs_grow_past_one_slab)
+{
+	enum { N = 3 * REQ_SLAB + 7 };
+	struct req **rs = calloc(N, sizeof(*rs));
+
+	g_lock();
+	for (int i = 0; i < N; i++) {
+		rs[i] = req_alloc();
+		ck_assert_ptr_nonnull(rs[i]);
+		for (int j = 0; j < i; j += 97)
+			ck_assert_ptr_ne(rs[i], rs[j]);
+	}
+	for (int i = 0; i < N; i++)
+		req_free(rs[i]);
+	g_unlock();
+	free(rs);
+}
+END_TEST
+
+START_TEST(stream_reads_one_at_a_time_in_order)
+{
+	struct aiocb cb[3];
+	struct req *r[3], *ready[4];
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	g_lock();
+	for (int i = 0; i < 3; i++)
+		r[i] = mkreq(&cb[i], p[0], OP_READ);
+	ck_assert_int_eq(fdq_enqueue(r[0]), 1);
+	ck_assert_int_eq(fdq_enqueue(r[1]), 0);
+	ck_assert_int_eq(fdq_enqueue(r[2]), 0);
+	ck_assert_int_eq(r[1]->state, REQ_HELD);
+	ck_assert_int_eq(retire(r[0], ready), 1);
+	ck_assert_ptr_eq(ready[0], r[1]);
+	ck_assert_int_eq(retire(r[1], ready), 1);
+	ck_assert_ptr_eq(ready[0], r[2]);
+	ck_assert_int_eq(retire(r[2], ready), 0);
+	for (int i = 0; i < 3; i++)
+		req_free(r[i]);
+	g_unlock();
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(stream_read_and_write_run_side_by_side)
+{
+	struct aiocb cb[4];
+	struct req *r[4];
+	int sv[2];
+
+	ck_assert_int_eq(pipe(sv), 0);
+	g_lock();
+	r[0] = mkreq(&cb[0], sv[0], OP_READ);
+	r[1] = mkreq(&cb[1], sv[0], OP_WRITE);
+	r[2] = mkreq(&cb[2], sv[0], OP_WRITE);
+	ck_assert_int_eq(fdq_enqueue(r[0]), 1);
+	ck_assert_int_eq(fdq_enqueue(r[1]), 1); /* a write is not held behind a read */
+	ck_assert_int_eq(fdq_enqueue(r[2]), 0); /* but behind the earlier write */
+	g_unlock();
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(fsync_waits_for_earlier_requests_only)
+{
+	struct aiocb cb[4];
+	struct req *r[4], *ready[4];
+	int fd = tmpfile_fd(0);
+
+	g_lock();
+	r[0] = mkreq(&cb[0], fd, OP_WRITE);
+	r[1] = mkreq(&cb[1], fd, OP_WRITE);
+	r[2] = mkreq(&cb[2], fd, OP_FSYNC);
+	r[3] = mkreq(&cb[3], fd, OP_WRITE);
+	ck_assert_int_eq(fdq_enqueue(r[0]), 1);
+	ck_assert_int_eq(fdq_enqueue(r[1]), 1); /* regular file: concurrent */
+	ck_assert_int_eq(fdq_enqueue(r[2]), 0); /* the fsync waits */
+	ck_assert_int_eq(fdq_enqueue(r[3]), 1); /* a later write does not wait for it */
+	ck_assert_int_eq(retire(r[1], ready), 0);
+	ck_assert_int_eq(retire(r[0], ready), 1); /* the last earlier one done: fsync runs */
+	ck_assert_ptr_eq(ready[0], r[2]);
+	ck_assert_int_eq(retire(r[3], ready), 0);
+	ck_assert_int_eq(retire(r[2], ready), 0);
+	g_unlock();
+	close(fd);
+}
+END_TEST
+
+START_TEST(lone_fsync_runs_at_once)
+{
+	struct aiocb cb;
+	struct req *r;
+	struct req *ready[4];
+	int fd = tmpfile_fd(0);
+
+	g_lock();
+	r = mkreq(&cb, fd, OP_FDSYNC);
+	ck_assert_int_eq(fdq_enqueue(r), 1);
+	ck_assert_int_eq(retire(r, ready), 0);
+	g_unlock();
+	close(fd);
+}
+END_TEST
+
+START_TEST(append_writes_one_at_a_time)
+{
+	struct aiocb cb[4];
+	struct req *r[4], *ready[4];
+	int fd = tmpfile_fd(O_APPEND);
+
+	g_lock();
+	r[0] = mkreq(&cb[0], fd, OP_WRITE);
+	r[1] = mkreq(&cb[1], fd, OP_WRITE);
+	r[2] = mkreq(&cb[2], fd, OP_READ);
+	ck_assert_int_eq(fdq_enqueue(r[0]), 1);
+	ck_assert_int_eq(fdq_enqueue(r[1]), 0);
+	ck_assert_int_eq(fdq_enqueue(r[2]), 1); /* reads of an O_APPEND file run freely */
+	ck_assert_int_eq(retire(r[0], ready), 1);
+	ck_assert_ptr_eq(ready[0], r[1]);
+	g_unlock();
+	close(fd);
+}
+END_TEST
+
+START_TEST(held_request_cancelled_leaves_queue_intact)
+{
+	struct aiocb cb[3];
+	struct req *r[3], *ready[4];
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	g_lock();
+	for (int i = 0; i < 3; i++)
+		r[i] = mkreq(&cb[i], p[0], OP_READ);
+	fdq_enqueue(r[0]);
+	fdq_enqueue(r[1]);
+	fdq_enqueue(r[2]);
+	/* r[1] is cancelled while held: r[2] must still follow r[0]. */
+	ck_assert_int_eq(retire(r[1], ready), 0);
+	ck_assert_int_eq(retire(r[0], ready), 1);
+	ck_assert_ptr_eq(ready[0], r[2]);
+	g_unlock();
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(fd_kinds)
+{
+	int p[2], fd = tmpfile_fd(0), afd = tmpfile_fd(O_APPEND), dev = open("/dev/null", O_RDWR);
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fd_classify(p[0]), FDK_STREAM);
+	ck_assert_int_eq(fd_classify(fd), FDK_FILE);
+	ck_assert_int_eq(fd_classify(afd), FDK_APPEND);
+	ck_assert_int_eq(fd_classify(dev), FDK_STREAM);
+	close(p[0]);
+	ck_assert_int_eq(fd_classify(p[0]), FDK_BAD);
+	close(p[1]);
+	close(fd);
+	close(afd);
+	close(dev);
+}
+END_TEST
+
+START_TEST(sigevent_validation)
+{
+	struct sigevent se;
+	struct sev s;
+
+	memset(&se, 0, sizeof(se)); /* SIGEV_SIGNAL with signal 0: valid, sends nothing */
+	ck_assert_int_eq(sev_copy(&s, &se), 0);
+	ck_assert(!sev_needs_thread(&s));
+	se.sigev_signo = SIGRTMAX + 1;
+	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	se.sigev_signo = -1;
+	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	se.sigev_signo = SIGUSR1;
+	ck_assert_int_eq(sev_copy(&s, &se), 0);
+	ck_assert(sev_needs_thread(&s));
+	se.sigev_notify = SIGEV_THREAD;
+	se.sigev_notify_function = NULL;
+	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	se.sigev_notify = SIGEV_THREAD_ID;
+	se._sigev_un._tid = 0;
+	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	se._sigev_un._tid = getpid();
+	ck_assert_int_eq(sev_copy(&s, &se), 0);
+	se.sigev_notify = 12345;
+	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	se.sigev_notify = SIGEV_NONE;
+	ck_assert_int_eq(sev_copy(&s, &se), 0);
+	ck_assert(!sev_needs_thread(&s));
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+	Suite *s = suite_create("core");
+	TCase *req = tcase_create("req"), *fdq = tcase_create("fdq"), *sev = tcase_create("sev");
+
+	tcase_add_test(req, token_finds_live_request_only);
+	tcase_add_test(req, zeroed_and_forged_tokens_miss);
+	tcase_add_test(req, slabs_grow_past_one_slab);
+	tcase_add_test(fdq, stream_reads_one_at_a_time_in_order);
+	tcase_add_test(fdq, stream_read_and_write_run_side_by_side);
+	tcase_add_test(fdq, fsync_waits_for_earlier_requests_only);
+	tcase_add_test(fdq, lone_fsync_runs_at_once);
+	tcase_add_test(fdq, append_writes_one_at_a_time);
+	tcase_add_test(fdq, held_request_cancelled_leaves_queue_intact);
+	tcase_add_test(fdq, fd_kinds);
+	tcase_add_test(sev, sigevent_validation);
+	suite_add_tcase(s, req);
+	suite_add_tcase(s, fdq);
+	suite_add_tcase(s, sev);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(core_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
