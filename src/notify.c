@@ -262,7 +262,8 @@ static void *notifier(void *arg)
 		}
 		n = g.eng->pollfds(pfd, 4);
 		g_unlock();
-		poll(pfd, (nfds_t)n, g.sq_pending ? 10 : NOTIFIER_LINGER_MS);
+		poll(pfd, (nfds_t)n,
+		     __atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED) ? 10 : NOTIFIER_LINGER_MS);
 	}
 }
 

@@ -129,8 +129,11 @@ static int uring_cancel(struct req *r)
 static bool uring_has_completions(void)
 {
 	unsigned flags = IO_URING_READ_ONCE(*ring.sq.kflags);
+	/* Lock-free: another thread may be advancing the head as we read it. */
+	unsigned tail = __atomic_load_n(ring.cq.ktail, __ATOMIC_ACQUIRE);
+	unsigned head = __atomic_load_n(ring.cq.khead, __ATOMIC_RELAXED);
 
-	return io_uring_cq_ready(&ring) > 0 || (flags & IORING_SQ_CQ_OVERFLOW);
+	return tail != head || (flags & IORING_SQ_CQ_OVERFLOW);
 }
 
 /* Called with g.reap_lock held. */
