@@ -15,6 +15,12 @@
 
 #include "internal.h"
 
+#if HAVE_VALGRIND
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
+#endif
+
 /* Requests finished by this thread while it held g.lock: notified when it lets go. */
 static __thread struct req *tl_done;
 
@@ -146,6 +152,8 @@ static void publish(struct req *r, int64_t res)
 {
 	struct aiocb *cb = r->cb;
 
+	if (r->op == OP_READ && res > 0)
+		VALGRIND_MAKE_MEM_DEFINED((const void *)cb->aio_buf, (size_t)res);
 	cb->__return_value = res < 0 ? -1 : (ssize_t)res;
 	__atomic_store_n(&cb->__error_code, res < 0 ? (int)-res : 0, __ATOMIC_RELEASE);
 }
