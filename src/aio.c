@@ -65,7 +65,7 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	}
 	if (sev_needs_thread(sev)) {
 		r->flags |= RF_NOTIFY;
-		notifier_need();
+		bg_get();
 	}
 	if (r->fd < 0)
 		req_complete(r, -EBADF);

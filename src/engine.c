@@ -85,6 +85,9 @@ static void tstate_exit(void *arg)
 
 	g_lock();
 	t->exited = true;
+	/* Its requests still in flight now need a live thread to issue them again. */
+	for (unsigned i = 1; i < t->refs; i++)
+		bg_get();
 	if (t->efd >= 0)
 		close(t->efd);
 	t->efd = -1;

@@ -169,6 +169,7 @@ int fdq_enqueue(struct req *r)
 	}
 	r->state = REQ_HELD;
 	STAT_INC(held);
+	bg_get(); /* its predecessor may end while the program is away */
 	if (r->op == OP_READ)
 		push(&q->rq_head, &q->rq_tail, r);
 	else if (r->op == OP_WRITE)
@@ -178,6 +179,7 @@ int fdq_enqueue(struct req *r)
 
 static void take(struct fdq *q, struct req *r, struct req **ready, unsigned *nready)
 {
+	bg_put(1);
 	count_issued(q, r);
 	r->state = REQ_ISSUED;
 	ready[(*nready)++] = r;
@@ -194,6 +196,7 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned ma
 
 	(void)max;
 	if (r->state == REQ_HELD) {
+		bg_put(1);
 		if (r->op == OP_READ)
 			unqueue(&q->rq_head, &q->rq_tail, r);
 		else if (r->op == OP_WRITE)

@@ -58,6 +58,7 @@ enum req_flags {
 	RF_CANCEL = 1 << 0,  /* aio_cancel() asked the engine to cancel it */
 	RF_NOTIFY = 1 << 1,  /* its sigevent needs the notifier thread */
 	RF_LIO_LAST = 1 << 2, /* the last member of a LIO_NOWAIT list to complete */
+	RF_BG = 1 << 3,       /* a stream write, counted in g.bg_needed while it runs */
 };
 
 /* A sigevent as copied at submission. */
@@ -141,8 +142,14 @@ struct posixaio {
 	int nwaiters;
 	int leader; /* a waiter polls the engine; atomic */
 
-	unsigned notify_inflight; /* requests and lists whose notification needs a thread */
-	bool notifier_running;
+	/*
+	 * Requests that need a live thread of the library to move on even if the program never
+	 * calls it again: a notification to deliver, a held request to issue when its
+	 * predecessor ends, a stream write to continue, a request whose issuing thread exited.
+	 * The background thread runs while this is not zero (notify.c).
+	 */
+	unsigned bg_needed;
+	bool bg_running;
 	bool sq_pending; /* the engine holds submissions a failed enter left behind */
 
 	pthread_key_t tkey;
@@ -198,7 +205,8 @@ void fdq_fork_child(void);
 int sev_copy(struct sev *dst, const struct sigevent *src); /* 0 or EINVAL */
 bool sev_needs_thread(const struct sev *s);
 void sev_deliver(const struct sev *s);
-void notifier_need(void);
+void bg_get(void);
+void bg_put(unsigned n);
 void notify_fork_child(void);
 
 /* wait.c */

@@ -143,7 +143,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	g_lock();
 	ok = start_members(list, nent, l);
 	if (sev_needs_thread(&lsev))
-		notifier_need();
+		bg_get();
 	fire = __atomic_sub_fetch(&l->pending, 1, __ATOMIC_ACQ_REL) == 0;
 	g_unlock();
 
@@ -151,7 +151,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 		/* Every member finished (or failed) while the list was being started. */
 		sev_deliver(&lsev);
 		g_lock();
-		g.notify_inflight--;
+		bg_put(1);
 		g_unlock();
 	}
 	reap(false);

@@ -5,8 +5,9 @@
  * request, after its result is visible through aio_error(). SIGEV_THREAD functions run on a
  * small pool of persistent threads (a request with sigev_notify_attributes gets a thread
  * made with those attributes, as POSIX asks). Something must reap while such requests are
- * in flight even if the program never calls the library again: the notifier thread, which
- * exists only then and a second longer. Library threads block every signal.
+ * in flight even if the program never calls the library again, and while requests wait
+ * for the library to move them on (see g.bg_needed): the background thread, which exists
+ * only then and a second longer. Library threads block every signal.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -240,7 +241,16 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void *notifier(void *arg)
+/* Called with g.lock held: may the background thread leave now? */
+static bool bg_idle(void)
+{
+	struct tstate *t = tstate_get();
+
+	/* Its own requests in flight would become orphans: stay for them. */
+	return g.bg_needed == 0 && (!t || t->refs <= 1);
+}
+
+static void *bg_thread(void *arg)
 {
 	int64_t idle_since = 0;
 
@@ -251,12 +261,12 @@ static void *notifier(void *arg)
 
 		reap(true);
 		g_lock();
-		if (g.notify_inflight > 0) {
+		if (!bg_idle()) {
 			idle_since = 0;
 		} else if (!idle_since) {
 			idle_since = now_ms();
 		} else if (now_ms() - idle_since >= NOTIFIER_LINGER_MS) {
-			g.notifier_running = false;
+			g.bg_running = false;
 			g_unlock();
 			return NULL;
 		}
@@ -267,15 +277,21 @@ static void *notifier(void *arg)
 	}
 }
 
-/* Called with g.lock held when a request or list that needs a thread is issued. */
-void notifier_need(void)
+/* Called with g.lock held: one more request needs the background thread. */
+void bg_get(void)
 {
-	g.notify_inflight++;
-	if (g.notifier_running)
+	g.bg_needed++;
+	if (g.bg_running || !g.eng)
 		return;
-	if (spawn(notifier, NULL, NULL) == 0)
-		g.notifier_running = true;
-	/* Else notifications go out whenever the program next calls the library. */
+	if (spawn(bg_thread, NULL, NULL) == 0)
+		g.bg_running = true;
+	/* Else the work is done whenever the program next calls the library. */
+}
+
+/* Called with g.lock held. */
+void bg_put(unsigned n)
+{
+	g.bg_needed -= n;
 }
 
 void notify_fork_child(void)
@@ -284,6 +300,6 @@ void notify_fork_child(void)
 	pthread_cond_init(&pool.cond, NULL);
 	pool.head = pool.tail = NULL;
 	pool.idle = pool.threads = 0;
-	g.notify_inflight = 0;
-	g.notifier_running = false;
+	g.bg_needed = 0;
+	g.bg_running = false;
 }

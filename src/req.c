@@ -109,19 +109,35 @@ void req_issue(struct req **reqs, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		reqs[i]->state = REQ_ISSUED;
-		reqs[i]->owner = t;
+		struct req *r = reqs[i];
+
+		r->state = REQ_ISSUED;
+		r->owner = t;
 		if (t)
 			t->refs++;
+		/* A stream write may come back short and need continuing. */
+		if (r->op == OP_WRITE && !(r->flags & RF_BG) && r->fdq &&
+		    fdq_kind(r) == FDK_STREAM) {
+			r->flags |= RF_BG;
+			bg_get();
+		}
 	}
 	__atomic_fetch_add(&stats.submitted, n, __ATOMIC_RELAXED);
 	g.eng->submit(reqs, n);
 }
 
-static void reissue(struct req *r)
+/* Called with g.lock held: r's issuing thread lets go of it. */
+static void disown(struct req *r)
 {
+	if (r->owner && r->owner->exited)
+		bg_put(1);
 	tstate_put(r->owner);
 	r->owner = NULL;
+}
+
+static void reissue(struct req *r)
+{
+	disown(r);
 	req_issue(&r, 1);
 }
 
@@ -171,6 +187,15 @@ static void req_finish_locked(struct req *r, int64_t res)
 		reissue(r);
 		return;
 	}
+	if (res == -ESPIPE && r->offset >= 0) {
+		/*
+		 * A socket refuses an offset other than 0 (a pipe ignores it): offsets mean
+		 * nothing on a stream, so go on from the current position, as glibc does.
+		 */
+		r->offset = -1;
+		reissue(r);
+		return;
+	}
 	if (orphan_retries(r, res)) {
 		STAT_INC(resubmitted);
 		reissue(r);
@@ -184,8 +209,9 @@ static void req_finish_locked(struct req *r, int64_t res)
 		STAT_INC(cancelled);
 	STAT_INC(completed);
 
-	tstate_put(r->owner);
-	r->owner = NULL;
+	disown(r);
+	if (r->flags & RF_BG)
+		bg_put(1);
 	if (r->fdq)
 		fdq_retire(r, ready, &nready, 4);
 	r->state = REQ_DONE;
@@ -238,7 +264,7 @@ void req_finish_deferred(void)
 				lio_put(r->lio);
 			req_free(r);
 		}
-		g.notify_inflight -= notified;
+		bg_put(notified);
 		waiters_wake();
 	}
 }
