@@ -17,6 +17,8 @@
 #include "syscall.h"
 
 #define POOL_IDLE_SEC 10
+/* Callbacks past this many at once wait their turn: a burst must not become a thread each. */
+#define POOL_MAX 16
 #define NOTIFIER_LINGER_MS 1000
 
 struct job {
@@ -187,7 +189,7 @@ static void run_callback(const struct sev *s)
 	else
 		pool.head = j;
 	pool.tail = j;
-	if (pool.idle > 0) {
+	if (pool.idle > 0 || pool.threads >= POOL_MAX) {
 		pthread_cond_signal(&pool.cond);
 	} else if (spawn(pool_thread, NULL, NULL) == 0) {
 		pool.threads++;
