@@ -105,6 +105,16 @@ static void stats_print(void)
 		stats.cancelled, stats.resubmitted, stats.signals, stats.callbacks, stats.waits);
 }
 
+/*
+ * A program that returns from main() with requests in flight may have their aiocbs on
+ * main's stack, which exit() is now using: from here on the background thread leaves
+ * completions alone (threads of the program still reap if they call in).
+ */
+static void process_exiting(void)
+{
+	__atomic_store_n(&g.exiting, true, __ATOMIC_RELEASE);
+}
+
 static void fork_child(void)
 {
 	pthread_mutex_init(&g.lock, NULL);
@@ -153,6 +163,7 @@ static int engine_start(void)
 		if (pthread_key_create(&g.tkey, tstate_exit))
 			return -EAGAIN;
 		pthread_atfork(NULL, NULL, fork_child);
+		atexit(process_exiting);
 		const char *st = secure_getenv("POSIXAIO_STATS");
 		if (st && strcmp(st, "0") && *st)
 			atexit(stats_print);

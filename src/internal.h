@@ -150,6 +150,7 @@ struct posixaio {
 	 */
 	unsigned bg_needed;
 	bool bg_running;
+	bool exiting; /* exit() has begun: the background thread stops writing into aiocbs */
 	bool sq_pending; /* the engine holds submissions a failed enter left behind */
 
 	pthread_key_t tkey;

@@ -261,6 +261,8 @@ static void *bg_thread(void *arg)
 		struct pollfd pfd[4];
 		int n;
 
+		while (__atomic_load_n(&g.exiting, __ATOMIC_ACQUIRE))
+			pause(); /* every signal is blocked: until exit_group ends us */
 		reap(true);
 		g_lock();
 		if (!bg_idle()) {
