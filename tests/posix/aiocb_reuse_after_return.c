@@ -22,7 +22,8 @@ static int test(void)
 		aiocb_prep(cb, fd, buf, sizeof(buf), off);
 		EXPECT_OK(aio_read(cb));
 		expect_done_ok(cb, sizeof(buf), "aio_read on a freshly allocated aiocb");
-		EXPECT((unsigned char)buf[0] == pattern_byte((size_t)off), "round %d: wrong data", i);
+		EXPECT((unsigned char)buf[0] == pattern_byte((size_t)off), "round %d: wrong data",
+		       i);
 		/* Scribble over it before freeing, as a reused allocation would. */
 		memset(cb, 0xa5, sizeof(*cb));
 		free(cb);

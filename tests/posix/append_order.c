@@ -45,7 +45,8 @@ static int test(void)
 	pos = 4;
 	for (int i = 0; i < NREC; i++) {
 		if (memcmp(file + pos, rec[i], rec_len(i)) != 0)
-			FAIL("record %d (submitted %d-th) is not at file offset %zu: found \"%.7s\" "
+			FAIL("record %d (submitted %d-th) is not at file offset %zu: found "
+			     "\"%.7s\" "
 			     "there",
 			     i, i, pos, file + pos);
 		pos += rec_len(i);

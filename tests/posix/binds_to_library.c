@@ -35,10 +35,10 @@ static void check(const char *name, void *addr, const char *how)
 static int test(void)
 {
 	const struct sym syms[] = {
-		{ "aio_read", (void *)aio_read },	{ "aio_write", (void *)aio_write },
-		{ "aio_error", (void *)aio_error },	{ "aio_return", (void *)aio_return },
-		{ "aio_suspend", (void *)aio_suspend }, { "aio_cancel", (void *)aio_cancel },
-		{ "aio_fsync", (void *)aio_fsync },	{ "lio_listio", (void *)lio_listio },
+		{"aio_read", (void *)aio_read},	      {"aio_write", (void *)aio_write},
+		{"aio_error", (void *)aio_error},     {"aio_return", (void *)aio_return},
+		{"aio_suspend", (void *)aio_suspend}, {"aio_cancel", (void *)aio_cancel},
+		{"aio_fsync", (void *)aio_fsync},     {"lio_listio", (void *)lio_listio},
 	};
 
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {

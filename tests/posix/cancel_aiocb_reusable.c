@@ -20,8 +20,8 @@ static int test(void)
 		aiocb_prep(&r, p[0], buf, sizeof(buf), 0);
 		EXPECT_OK(aio_read(&r));
 		ret = aio_cancel(p[0], &r);
-		EXPECT(ret == AIO_CANCELED, "round %d: aio_cancel returned %d, expected AIO_CANCELED",
-		       round, ret);
+		EXPECT(ret == AIO_CANCELED,
+		       "round %d: aio_cancel returned %d, expected AIO_CANCELED", round, ret);
 		EXPECT(aio_error(&r) == ECANCELED, "round %d: not ECANCELED", round);
 		EXPECT(aio_return(&r) == -1, "round %d: aio_return is not -1", round);
 

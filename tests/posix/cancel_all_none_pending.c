@@ -15,7 +15,8 @@ static int test(void)
 	ret = aio_cancel(p[0], NULL);
 	EXPECT(ret == AIO_ALLDONE,
 	       "aio_cancel(fd, NULL) on a pipe never used for AIO: expected AIO_ALLDONE (%d), got "
-	       "%d (errno %s)", AIO_ALLDONE, ret, errname(errno));
+	       "%d (errno %s)",
+	       AIO_ALLDONE, ret, errname(errno));
 
 	for (int i = 0; i < 4; i++) {
 		aiocb_prep(&cb, fd, buf, sizeof(buf), i * 64);
@@ -25,7 +26,8 @@ static int test(void)
 	ret = aio_cancel(fd, NULL);
 	EXPECT(ret == AIO_ALLDONE,
 	       "aio_cancel(fd, NULL) after all its requests completed: expected AIO_ALLDONE (%d), "
-	       "got %d (errno %s)", AIO_ALLDONE, ret, errname(errno));
+	       "got %d (errno %s)",
+	       AIO_ALLDONE, ret, errname(errno));
 	close(p[0]);
 	close(p[1]);
 	close(fd);

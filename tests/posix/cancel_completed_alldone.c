@@ -15,8 +15,10 @@ static int test(void)
 	EXPECT_OK(aio_read(&cb));
 	EXPECT(wait_done(&cb, "aio_read of a file") == 0, "aio_read of a file failed");
 	ret = aio_cancel(fd, &cb);
-	EXPECT(ret == AIO_ALLDONE, "aio_cancel of a completed file read: expected AIO_ALLDONE "
-				   "(%d), got %d", AIO_ALLDONE, ret);
+	EXPECT(ret == AIO_ALLDONE,
+	       "aio_cancel of a completed file read: expected AIO_ALLDONE "
+	       "(%d), got %d",
+	       AIO_ALLDONE, ret);
 	EXPECT(aio_error(&cb) == 0, "aio_cancel changed the status of a completed request");
 	EXPECT(aio_return(&cb) == sizeof(buf), "aio_cancel changed the result of a request");
 
@@ -27,8 +29,10 @@ static int test(void)
 	EXPECT_OK(aio_read(&cb));
 	expect_done_ok(&cb, sizeof(msg), "aio_read of a pipe with data");
 	ret = aio_cancel(p[0], &cb);
-	EXPECT(ret == AIO_ALLDONE, "aio_cancel of a completed and returned pipe read: expected "
-				   "AIO_ALLDONE (%d), got %d", AIO_ALLDONE, ret);
+	EXPECT(ret == AIO_ALLDONE,
+	       "aio_cancel of a completed and returned pipe read: expected "
+	       "AIO_ALLDONE (%d), got %d",
+	       AIO_ALLDONE, ret);
 	close(p[0]);
 	close(p[1]);
 	close(fd);

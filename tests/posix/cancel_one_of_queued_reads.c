@@ -21,11 +21,15 @@ static int test(void)
 		EXPECT_OK(aio_read(&r[i]));
 	}
 	ret = aio_cancel(p[0], &r[0]);
-	EXPECT(ret == AIO_CANCELED, "aio_cancel of the first queued read: expected AIO_CANCELED "
-				    "(%d), got %d", AIO_CANCELED, ret);
+	EXPECT(ret == AIO_CANCELED,
+	       "aio_cancel of the first queued read: expected AIO_CANCELED "
+	       "(%d), got %d",
+	       AIO_CANCELED, ret);
 	ret = aio_cancel(p[0], &r[2]);
-	EXPECT(ret == AIO_CANCELED, "aio_cancel of the third queued read: expected AIO_CANCELED "
-				    "(%d), got %d", AIO_CANCELED, ret);
+	EXPECT(ret == AIO_CANCELED,
+	       "aio_cancel of the third queued read: expected AIO_CANCELED "
+	       "(%d), got %d",
+	       AIO_CANCELED, ret);
 	EXPECT(aio_error(&r[0]) == ECANCELED && aio_error(&r[2]) == ECANCELED,
 	       "the cancelled reads do not report ECANCELED");
 	expect_pending(&r[1], "the second read");

@@ -39,8 +39,8 @@ static int test(void)
 	EXPECT(atomic_load(&signals) == 0, "a signal came before the request ended");
 
 	ret = aio_cancel(p[0], &r);
-	EXPECT(ret == AIO_CANCELED, "aio_cancel: expected AIO_CANCELED (%d), got %d",
-	       AIO_CANCELED, ret);
+	EXPECT(ret == AIO_CANCELED, "aio_cancel: expected AIO_CANCELED (%d), got %d", AIO_CANCELED,
+	       ret);
 	EXPECT(wait_counter(&signals, 1, 2000),
 	       "no signal within 2 s of cancelling a request that asked for SIGEV_SIGNAL");
 	sleep_ms(100);

@@ -54,7 +54,7 @@ static void *worker(void *arg)
 			atomic_fetch_add(&failures, 1);
 			continue;
 		}
-		const struct aiocb *pl[2] = { &pr, &pw };
+		const struct aiocb *pl[2] = {&pr, &pw};
 
 		while (aio_error(&pr) == EINPROGRESS || aio_error(&pw) == EINPROGRESS)
 			aio_suspend(pl, 2, NULL);
@@ -73,7 +73,8 @@ static int test(void)
 
 	fd = tmp_file_with(0, FILESIZE, pattern_byte);
 	for (long i = 0; i < NTHREADS; i++)
-		EXPECT(pthread_create(&th[i], NULL, worker, (void *)i) == 0, "pthread_create failed");
+		EXPECT(pthread_create(&th[i], NULL, worker, (void *)i) == 0,
+		       "pthread_create failed");
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);
 	EXPECT(atomic_load(&failures) == 0, "%d requests failed or returned wrong data",

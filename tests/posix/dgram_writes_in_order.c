@@ -30,7 +30,8 @@ static int test(void)
 		while (n == -1 && errno == EINTR);
 		EXPECT(n >= 0, "recv: %s", strerror(errno));
 		EXPECT((size_t)n == strlen(msgs[i]) && memcmp(buf, msgs[i], (size_t)n) == 0,
-		       "datagram %d received is \"%.*s\", expected \"%s\"", i, (int)n, buf, msgs[i]);
+		       "datagram %d received is \"%.*s\", expected \"%s\"", i, (int)n, buf,
+		       msgs[i]);
 	}
 	for (int i = 0; i < NREQ; i++)
 		expect_done_ok(&w[i], (ssize_t)strlen(msgs[i]), "a datagram aio_write");

@@ -35,8 +35,7 @@ static int test(void)
 	wronly = open(path, O_WRONLY);
 	unlink(path);
 	close(tfd);
-	EXPECT(rdonly >= 0 && wronly >= 0, "cannot reopen the temporary file: %s",
-	       strerror(errno));
+	EXPECT(rdonly >= 0 && wronly >= 0, "cannot reopen the temporary file: %s", strerror(errno));
 
 	expect_ebadf(aio_read, wronly, "aio_read on an O_WRONLY file");
 	expect_ebadf(aio_write, rdonly, "aio_write on an O_RDONLY file");

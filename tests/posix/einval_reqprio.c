@@ -20,8 +20,8 @@ static void submit_prio(int (*submit)(struct aiocb *), int fd, int prio, int wan
 	errno = 0;
 	ret = submit(&cb);
 	if (want_err == 0) {
-		EXPECT(ret == 0, "%s with aio_reqprio %d: expected 0, got %d (errno %s)", what, prio,
-		       ret, errname(errno));
+		EXPECT(ret == 0, "%s with aio_reqprio %d: expected 0, got %d (errno %s)", what,
+		       prio, ret, errname(errno));
 		expect_done_ok(&cb, sizeof(buf), what);
 		return;
 	}

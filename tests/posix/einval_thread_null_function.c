@@ -20,8 +20,8 @@ static int test(void)
 	errno = 0;
 	ret = aio_read(&cb);
 	EXPECT(ret == -1 && errno == EINVAL,
-	       "aio_read with SIGEV_THREAD and a NULL function: expected -1/EINVAL, got %d/%s",
-	       ret, errname(errno));
+	       "aio_read with SIGEV_THREAD and a NULL function: expected -1/EINVAL, got %d/%s", ret,
+	       errname(errno));
 	close(p[0]);
 	close(p[1]);
 	return 0;

@@ -26,8 +26,9 @@ static int test(void)
 	EXPECT_OK(aio_read(&bad));
 	expect_done_err(&bad, EISDIR, "aio_read of a directory");
 	err = aio_error(&bad);
-	EXPECT(err == EISDIR, "aio_error after aio_return of a failure: expected EISDIR, got %d (%s)",
-	       err, errname(err));
+	EXPECT(err == EISDIR,
+	       "aio_error after aio_return of a failure: expected EISDIR, got %d (%s)", err,
+	       errname(err));
 	close(dir);
 	close(fd);
 	return 0;

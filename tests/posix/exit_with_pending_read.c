@@ -55,7 +55,7 @@ static void run_child(int how, const char *what)
 		pthread_join(th, NULL);
 		_exit(3);
 	}
-	deadline = now_ms() + 3000;
+	deadline = now_ms() + 3000 * time_scale();
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		if (now_ms() > deadline) {
 			kill(pid, SIGKILL);

@@ -22,7 +22,8 @@ static int child(int n)
 	ret = aio_cancel(n, NULL);
 	EXPECT(ret == AIO_ALLDONE,
 	       "child: aio_cancel(fd, NULL) where only the parent had a request: expected "
-	       "AIO_ALLDONE (%d), got %d", AIO_ALLDONE, ret);
+	       "AIO_ALLDONE (%d), got %d",
+	       AIO_ALLDONE, ret);
 	return 0;
 }
 

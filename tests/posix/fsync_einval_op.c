@@ -4,7 +4,7 @@
 
 static int test(void)
 {
-	static const int ops[] = { 0, O_RDWR, O_APPEND, O_NONBLOCK, 12345, -1 };
+	static const int ops[] = {0, O_RDWR, O_APPEND, O_NONBLOCK, 12345, -1};
 	struct aiocb cb;
 	int fd = tmp_file(O_RDWR);
 

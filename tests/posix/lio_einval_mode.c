@@ -4,10 +4,10 @@
 
 static int test(void)
 {
-	static const int modes[] = { 2, 3, -1, 100 };
+	static const int modes[] = {2, 3, -1, 100};
 	char buf[16] = "must not land";
 	struct aiocb wr;
-	struct aiocb *list[1] = { &wr };
+	struct aiocb *list[1] = {&wr};
 	struct stat st;
 	int fd = tmp_file(O_RDWR);
 

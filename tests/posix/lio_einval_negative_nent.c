@@ -6,10 +6,10 @@
 
 static int test(void)
 {
-	static const int bad[] = { -1, -100, INT_MIN };
+	static const int bad[] = {-1, -100, INT_MIN};
 	char buf[16];
 	struct aiocb rd;
-	struct aiocb *list[1] = { &rd };
+	struct aiocb *list[1] = {&rd};
 	int fd = tmp_file_with(0, 4096, pattern_byte);
 
 	aiocb_prep(&rd, fd, buf, sizeof(buf), 0);

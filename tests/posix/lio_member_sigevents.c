@@ -85,8 +85,9 @@ static void run(int mode, int fd, int sig, int list_sig)
 		       name);
 	sleep_ms(50);
 	for (int i = 1; i <= NSIG_MEMBERS; i++)
-		EXPECT(atomic_load(&seen[i]) == 1, "%s: member %d's signal came %d times, expected 1",
-		       name, i, atomic_load(&seen[i]));
+		EXPECT(atomic_load(&seen[i]) == 1,
+		       "%s: member %d's signal came %d times, expected 1", name, i,
+		       atomic_load(&seen[i]));
 	EXPECT(atomic_load(&total) == NSIG_MEMBERS, "%s: %d member signals, expected %d", name,
 	       atomic_load(&total), NSIG_MEMBERS);
 	EXPECT(atomic_load(&thread_calls) == 1, "%s: the member function ran %d times", name,

@@ -36,7 +36,7 @@ static int test(void)
 	EXPECT(bytes_available(p[0]) == 0, "setup: the pipe is not empty");
 
 	/* Only NOPs and NULLs. */
-	struct aiocb *empty[4] = { NULL, &nop1, NULL, &nop2 };
+	struct aiocb *empty[4] = {NULL, &nop1, NULL, &nop2};
 
 	EXPECT_OK(lio_listio(LIO_WAIT, empty, 4, NULL));
 	EXPECT_OK(lio_listio(LIO_NOWAIT, empty, 4, NULL));

@@ -9,7 +9,7 @@ static int test(void)
 {
 	char b0[64], b1[64], b2[64] = "write";
 	struct aiocb good_read, bad, good_write;
-	struct aiocb *list[3] = { &good_read, &bad, &good_write };
+	struct aiocb *list[3] = {&good_read, &bad, &good_write};
 	int fd = tmp_file_with(0, 4096, pattern_byte), ret, err;
 
 	aiocb_prep(&good_read, fd, b0, sizeof(b0), 0);

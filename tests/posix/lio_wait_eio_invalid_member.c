@@ -9,7 +9,7 @@ static int test(void)
 {
 	char b0[64], b1[64];
 	struct aiocb good, invalid;
-	struct aiocb *list[2] = { &invalid, &good };
+	struct aiocb *list[2] = {&invalid, &good};
 	int fd = tmp_file_with(0, 4096, pattern_byte), ret, err;
 
 	aiocb_prep(&good, fd, b0, sizeof(b0), 0);

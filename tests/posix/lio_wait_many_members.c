@@ -46,7 +46,8 @@ static int test(void)
 	EXPECT(ret == 0, "lio_listio(LIO_WAIT) of %d members: expected 0, got %d/%s", NREQ, ret,
 	       errname(errno));
 	for (int i = 0; i < NREQ; i++)
-		EXPECT(aio_error(&cbs[i]) != EINPROGRESS, "member %d in progress after LIO_WAIT", i);
+		EXPECT(aio_error(&cbs[i]) != EINPROGRESS, "member %d in progress after LIO_WAIT",
+		       i);
 	check_all(cbs, bytes, "LIO_WAIT");
 
 	memset(bytes, 0, NREQ);

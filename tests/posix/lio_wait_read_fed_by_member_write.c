@@ -10,7 +10,7 @@ static int test(void)
 	static const char msg[] = "from the same list";
 	char buf[64];
 	struct aiocb rd, wr;
-	struct aiocb *list[2] = { &rd, &wr };
+	struct aiocb *list[2] = {&rd, &wr};
 	int p[2];
 
 	SYSCHECK(pipe(p));

@@ -35,13 +35,16 @@ static int test(void)
 	for (int i = 0; i < NW + NR; i++) {
 		int err = aio_error(&cbs[i]);
 
-		EXPECT(err == 0, "member %d: aio_error right after LIO_WAIT returned: expected 0, got "
-				 "%s", i, errname(err));
+		EXPECT(err == 0,
+		       "member %d: aio_error right after LIO_WAIT returned: expected 0, got "
+		       "%s",
+		       i, errname(err));
 		EXPECT(aio_return(&cbs[i]) == LEN, "member %d: aio_return is not %d", i, LEN);
 	}
 	for (int k = 0; k < NR; k++)
 		for (int j = 0; j < LEN; j++)
-			EXPECT((unsigned char)rbuf[k][j] == pattern_byte((size_t)k * LEN + (size_t)j),
+			EXPECT((unsigned char)rbuf[k][j] ==
+				       pattern_byte((size_t)k * LEN + (size_t)j),
 			       "read of block %d got other bytes than the file's", k);
 	for (int k = 0; k < NW; k++) {
 		EXPECT(pread(fd, check, LEN, (off_t)(NR + k) * LEN) == LEN, "pread failed");

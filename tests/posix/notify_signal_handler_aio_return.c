@@ -46,8 +46,10 @@ static int test(void)
 		       "request %d: aio_return in the handler gave %ld, expected 1", i,
 		       atomic_load(&results[i]));
 		/* After aio_return in the handler, the status stays final. */
-		EXPECT(aio_error(&cbs[i]) == 0, "request %d: aio_error after the handler's "
-						"aio_return is %s", i, errname(aio_error(&cbs[i])));
+		EXPECT(aio_error(&cbs[i]) == 0,
+		       "request %d: aio_error after the handler's "
+		       "aio_return is %s",
+		       i, errname(aio_error(&cbs[i])));
 	}
 	close(p[0]);
 	close(p[1]);

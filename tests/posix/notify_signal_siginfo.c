@@ -34,8 +34,8 @@ static void check(int sig, const char *what)
 {
 	EXPECT(wait_counter(&signals, 1, 2000), "%s: no signal within 2 s of completion", what);
 	EXPECT(seen.signo == sig, "%s: si_signo %d, expected %d", what, seen.signo, sig);
-	EXPECT(seen.code == SI_ASYNCIO, "%s: si_code %d, expected SI_ASYNCIO (%d)", what,
-	       seen.code, SI_ASYNCIO);
+	EXPECT(seen.code == SI_ASYNCIO, "%s: si_code %d, expected SI_ASYNCIO (%d)", what, seen.code,
+	       SI_ASYNCIO);
 	EXPECT(seen.value == &cb, "%s: si_value %p, expected %p", what, seen.value, (void *)&cb);
 	EXPECT(seen.pid == getpid(), "%s: si_pid %d, expected getpid() %d", what, (int)seen.pid,
 	       (int)getpid());

@@ -12,7 +12,7 @@ static int test(void)
 {
 	static struct aiocb cbs[NREQ];
 	static char bufs[NREQ][16];
-	int seen[NREQ] = { 0 };
+	int seen[NREQ] = {0};
 	int sig = SIGRTMIN + 7, fd = tmp_file_with(0, NREQ * 16, pattern_byte);
 	sigset_t set;
 
@@ -27,12 +27,12 @@ static int test(void)
 		EXPECT_OK(aio_read(&cbs[i]));
 	}
 	for (int k = 0; k < NREQ; k++) {
-		struct timespec ts = { 5, 0 };
+		struct timespec ts = {5 * time_scale(), 0};
 		siginfo_t si;
 		int got = sigtimedwait(&set, &si, &ts), i;
 
-		EXPECT(got == sig, "sigtimedwait for completion %d of %d: got %d/%s", k + 1, NREQ, got,
-		       errname(errno));
+		EXPECT(got == sig, "sigtimedwait for completion %d of %d: got %d/%s", k + 1, NREQ,
+		       got, errname(errno));
 		EXPECT(si.si_code == SI_ASYNCIO, "si_code %d, expected SI_ASYNCIO", si.si_code);
 		i = si.si_value.sival_int;
 		EXPECT(i >= 0 && i < NREQ, "si_value %d is none of the requests", i);
@@ -40,7 +40,7 @@ static int test(void)
 		EXPECT(aio_error(&cbs[i]) == 0 && aio_return(&cbs[i]) == 16,
 		       "request %d signalled but its result is not there", i);
 	}
-	struct timespec zero = { 0, 50 * 1000000L };
+	struct timespec zero = {0, 50 * 1000000L};
 
 	EXPECT(sigtimedwait(&set, NULL, &zero) == -1, "a signal more than one per request came");
 	close(fd);

@@ -50,7 +50,8 @@ static int test(void)
 		long size = atomic_load(&stack_size);
 
 		EXPECT(size >= STACK && size < STACK + 256 * 1024,
-		       "the function's thread has a %ld-byte stack, expected the %d bytes asked for",
+		       "the function's thread has a %ld-byte stack, expected the %d bytes asked "
+		       "for",
 		       size, STACK);
 		EXPECT(atomic_load(&detach_state) == PTHREAD_CREATE_DETACHED,
 		       "the function's thread is not detached as asked");

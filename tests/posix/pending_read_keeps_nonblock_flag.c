@@ -29,8 +29,9 @@ static void run(int rfd, int wfd, const char *what)
 	EXPECT_OK(aio_read(&r));
 	check_flags(rfd, flags, "right after aio_read", what);
 	/* Give a request that ends like read(2) the time to do so. */
-	const struct aiocb *list[1] = { &r };
-	struct timespec ts = { 0, 50 * 1000000L };
+	const struct aiocb *list[1] = {&r};
+	long ms = 50L * time_scale();
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (aio_suspend(list, 1, &ts) == -1 && errno == EINTR)
 		;

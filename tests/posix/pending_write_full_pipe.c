@@ -30,8 +30,10 @@ static int test(void)
 	aiocb_prep(&w, p[1], data, LEN, 0);
 	EXPECT_OK(aio_write(&w));
 	expect_pending(&w, "aio_write on a full pipe");
-	EXPECT(fcntl(p[1], F_GETFL) == fl, "F_GETFL changed while the write is pending: 0x%x, "
-					   "was 0x%x", fcntl(p[1], F_GETFL), fl);
+	EXPECT(fcntl(p[1], F_GETFL) == fl,
+	       "F_GETFL changed while the write is pending: 0x%x, "
+	       "was 0x%x",
+	       fcntl(p[1], F_GETFL), fl);
 
 	read_all(p[0], fill, filled);
 	read_all(p[0], got, LEN);

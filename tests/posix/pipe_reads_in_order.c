@@ -25,8 +25,9 @@ static void make_pair(int fds[2])
 static size_t message(int i, char *buf)
 {
 	/* Lengths differ, so a read that got another message shows. */
-	int len = snprintf(buf, BUFSZ, "message %02d %.*s", i, i % 40, "++++++++++++++++++++"
-								       "++++++++++++++++++++");
+	int len = snprintf(buf, BUFSZ, "message %02d %.*s", i, i % 40,
+			   "++++++++++++++++++++"
+			   "++++++++++++++++++++");
 
 	return (size_t)len;
 }
@@ -55,7 +56,7 @@ static int test(void)
 		int64_t deadline = now_ms() + WAIT_DONE_MS;
 
 		while (done < 0) {
-			struct timespec ts = { 0, 100 * 1000000L };
+			struct timespec ts = {0, 100 * 1000000L};
 
 			EXPECT(now_ms() < deadline, "message %d written: no read completed", i);
 			aio_suspend(list, NREQ, &ts);

@@ -7,8 +7,9 @@
 #
 # With a library path the tests run with it in LD_PRELOAD (prepended to any existing
 # LD_PRELOAD); without one they run on the plain C library. Test names (file names without .c)
-# select a subset. -k keeps the build directory. Environment such as POSIXAIO_ENGINE is passed
-# through. Prints PASS/FAIL/SKIP per test, the output of failures, and a summary line.
+# select a subset. -k keeps the build directory. CC and CFLAGS (added to the usual flags) choose
+# the compiler; environment such as POSIXAIO_ENGINE or TEST_TIMEOUT_SCALE is passed through.
+# Prints PASS/FAIL/SKIP per test, the output of failures, and a summary line.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +28,7 @@ case "${1:-}" in
 esac
 
 cc=${CC:-cc}
-cflags="-O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread"
+cflags="-O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread ${CFLAGS:-}"
 out=$(mktemp -d "${TMPDIR:-/tmp}/posixaio-posix.XXXXXX") || exit 2
 if [ "$keep" = 0 ]; then
 	trap 'rm -rf "$out"' EXIT

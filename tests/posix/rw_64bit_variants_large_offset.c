@@ -81,8 +81,8 @@ static int test(void)
 		EXPECT(buf[i] == 0, "the hole before 5 GiB is not zeros");
 
 	ret = aio_cancel64(fd, NULL);
-	EXPECT(ret == AIO_ALLDONE, "aio_cancel64 with nothing pending: expected AIO_ALLDONE, got %d",
-	       ret);
+	EXPECT(ret == AIO_ALLDONE,
+	       "aio_cancel64 with nothing pending: expected AIO_ALLDONE, got %d", ret);
 	close(fd);
 	return 0;
 }

@@ -5,7 +5,7 @@
 #define NREQ 6
 #define LEN 300
 
-static const off_t offsets[NREQ] = { 0, 1000, 4095, 8192, 65536 + 13, 1 << 20 };
+static const off_t offsets[NREQ] = {0, 1000, 4095, 8192, 65536 + 13, 1 << 20};
 
 static int test(void)
 {

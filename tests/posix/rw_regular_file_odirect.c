@@ -5,12 +5,12 @@
 #define BLK 4096
 #define NREQ 4
 
-static const off_t offsets[NREQ] = { 0, 2 * BLK, 64 * BLK, 256 * BLK };
+static const off_t offsets[NREQ] = {0, 2 * BLK, 64 * BLK, 256 * BLK};
 
 /* An O_DIRECT temporary file where aligned direct I/O really works, or skip. */
 static int odirect_file(void *probe)
 {
-	const char *dirs[] = { tmp_dir(), "/tmp", "/var/tmp" };
+	const char *dirs[] = {tmp_dir(), "/tmp", "/var/tmp"};
 	char tried[512] = "";
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -19,8 +19,8 @@ static int odirect_file(void *probe)
 
 		if (fd >= 0 && pwrite(fd, probe, BLK, 0) == BLK)
 			return fd;
-		snprintf(tried + used, sizeof(tried) - used, "%s%s (%s)", used ? ", " : "",
-			 dirs[i], strerror(errno));
+		snprintf(tried + used, sizeof(tried) - used, "%s%s (%s)", used ? ", " : "", dirs[i],
+			 strerror(errno));
 		if (fd >= 0)
 			close(fd);
 	}

@@ -21,8 +21,8 @@ static int test(void)
 		aiocb_prep(&cbs[i], fd, &bytes[i], 1, i);
 		errno = 0;
 		ret = aio_read(&cbs[i]);
-		EXPECT(ret == 0, "aio_read number %d of %d: expected 0, got %d/%s", i + 1, NREQ, ret,
-		       errname(errno));
+		EXPECT(ret == 0, "aio_read number %d of %d: expected 0, got %d/%s", i + 1, NREQ,
+		       ret, errname(errno));
 	}
 	for (int i = 0; i < NREQ; i++) {
 		int err = wait_done(&cbs[i], "one of 100,000 reads");

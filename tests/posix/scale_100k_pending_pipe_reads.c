@@ -40,8 +40,8 @@ static int test(void)
 		aiocb_prep(&cbs[i], pipes[i % npipes][0], &bytes[i], 1, 0);
 		errno = 0;
 		ret = aio_read(&cbs[i]);
-		EXPECT(ret == 0, "aio_read number %d of %d: expected 0, got %d/%s", i + 1, NREQ, ret,
-		       errname(errno));
+		EXPECT(ret == 0, "aio_read number %d of %d: expected 0, got %d/%s", i + 1, NREQ,
+		       ret, errname(errno));
 	}
 	EXPECT(aio_error(&cbs[0]) == EINPROGRESS && aio_error(&cbs[NREQ - 1]) == EINPROGRESS,
 	       "reads on empty pipes are not pending");

@@ -11,7 +11,7 @@ static atomic_int returned;
 
 static void *waiter(void *arg)
 {
-	const struct aiocb *list[1] = { &r };
+	const struct aiocb *list[1] = {&r};
 
 	(void)arg;
 	/* pthread_barrier_wait is not a cancellation point: aio_suspend is the first one. */

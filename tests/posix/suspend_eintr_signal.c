@@ -42,7 +42,7 @@ static void interrupted(const struct timespec *ts)
 {
 	char buf[16];
 	struct aiocb r;
-	const struct aiocb *list[1] = { &r };
+	const struct aiocb *list[1] = {&r};
 	pthread_t th;
 	int ret, err;
 
@@ -58,8 +58,9 @@ static void interrupted(const struct timespec *ts)
 	atomic_store(&stop, 1);
 	pthread_join(th, NULL);
 	EXPECT(!atomic_load(&rescued),
-	       "aio_suspend (%s timeout) went on waiting through %d signals caught by a handler "
-	       HANDLER_KIND "; it returned %d/%s only when the request completed, expected "
+	       "aio_suspend (%s timeout) went on waiting through %d signals caught by a "
+	       "handler " HANDLER_KIND
+	       "; it returned %d/%s only when the request completed, expected "
 	       "-1/EINTR",
 	       ts ? "10 s" : "no", atomic_load(&caught), ret, errname(err));
 	EXPECT(ret == -1 && err == EINTR,
@@ -76,7 +77,7 @@ static void interrupted(const struct timespec *ts)
 
 static int test(void)
 {
-	struct timespec ts = { 10, 0 };
+	struct timespec ts = {10, 0};
 
 	main_thread = pthread_self();
 	install_handler(SIGUSR1, on_signal, HANDLER_FLAGS);

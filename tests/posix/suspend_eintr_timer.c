@@ -22,20 +22,22 @@ static void expect_eintr(const struct aiocb *const list[], const char *what)
 	errno = 0;
 	ret = aio_suspend(list, 1, NULL);
 	err = errno;
-	EXPECT(ret == -1 && err == EINTR, "aio_suspend interrupted by %s: expected -1/EINTR, got "
-					  "%d/%s", what, ret, errname(err));
+	EXPECT(ret == -1 && err == EINTR,
+	       "aio_suspend interrupted by %s: expected -1/EINTR, got "
+	       "%d/%s",
+	       what, ret, errname(err));
 	EXPECT(atomic_load(&caught) > 0, "the %s handler did not run", what);
 }
 
 static int test(void)
 {
 	/* Repeating, in case the first one comes before aio_suspend blocks. */
-	struct itimerval itv = { { 0, 20000 }, { 0, 20000 } }, off = { { 0, 0 }, { 0, 0 } };
-	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } }, its_off = { { 0, 0 }, { 0, 0 } };
+	struct itimerval itv = {{0, 20000}, {0, 20000}}, off = {{0, 0}, {0, 0}};
+	struct itimerspec its = {{0, 20000000}, {0, 20000000}}, its_off = {{0, 0}, {0, 0}};
 	struct sigevent sev;
 	char buf[16];
 	struct aiocb r;
-	const struct aiocb *list[1] = { &r };
+	const struct aiocb *list[1] = {&r};
 	timer_t timer;
 	int p[2];
 

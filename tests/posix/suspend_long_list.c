@@ -15,7 +15,7 @@ static int test(void)
 	static const struct aiocb *list[NLIST];
 	static int pipes[NPIPE][2];
 	char bufs[NPIPE];
-	static const int order[] = { NPIPE - 1, 0, NPIPE / 2, 3 };
+	static const int order[] = {NPIPE - 1, 0, NPIPE / 2, 3};
 
 	for (int i = 0; i < NPIPE; i++) {
 		SYSCHECK(pipe(pipes[i]));
@@ -25,7 +25,7 @@ static int test(void)
 	}
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		int i = order[k];
-		struct timespec ts = { 5, 0 };
+		struct timespec ts = {5 * time_scale(), 0};
 
 		write_all(pipes[i][1], "x", 1);
 		EXPECT_OK(aio_suspend(list, NLIST, &ts));

@@ -21,7 +21,7 @@ static struct waiter w[NTHREADS];
 static void *wait_one(void *arg)
 {
 	struct waiter *me = arg;
-	const struct aiocb *list[1] = { &me->r };
+	const struct aiocb *list[1] = {&me->r};
 
 	while (aio_error(&me->r) == EINPROGRESS)
 		if (aio_suspend(list, 1, NULL) == -1 && errno != EINTR)
@@ -49,7 +49,8 @@ static int test(void)
 			       "thread %d left aio_suspend before its data was written", j);
 		write_all(w[i].p[1], msg, (size_t)len);
 		EXPECT(wait_counter(&w[i].woken, 1, WAIT_DONE_MS),
-		       "thread %d was not woken within %d ms of its data arriving", i, WAIT_DONE_MS);
+		       "thread %d was not woken within %d ms of its data arriving", i,
+		       WAIT_DONE_MS);
 		pthread_join(w[i].th, NULL);
 		EXPECT(w[i].err == 0, "thread %d: aio_error %s", i, errname(w[i].err));
 		EXPECT(aio_return(&w[i].r) == len && memcmp(w[i].buf, msg, (size_t)len) == 0,

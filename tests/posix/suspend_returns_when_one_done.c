@@ -20,8 +20,8 @@ static int test(void)
 {
 	char fbuf[64], pbuf[16];
 	struct aiocb done, pending;
-	const struct aiocb *list[2] = { &pending, &done };
-	struct timespec ts = { 3, 0 };
+	const struct aiocb *list[2] = {&pending, &done};
+	struct timespec ts = {3 * time_scale(), 0};
 	int fd = tmp_file_with(0, 4096, pattern_byte);
 	pthread_t th;
 

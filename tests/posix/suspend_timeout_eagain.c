@@ -7,7 +7,7 @@
 
 static void expect_timeout(const struct aiocb *const list[], long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	int64_t start = now_ms();
 	int ret;
 
@@ -17,15 +17,16 @@ static void expect_timeout(const struct aiocb *const list[], long ms)
 	       "aio_suspend with a %ld ms timeout on a pending read: expected -1/EAGAIN, got %d/%s",
 	       ms, ret, errname(errno));
 	/* Relative, not absolute: a timeout read as a time in 1970 would return at once. */
-	EXPECT(now_ms() - start >= ms - 1, "aio_suspend with a %ld ms timeout returned after %lld ms",
-	       ms, (long long)(now_ms() - start));
+	EXPECT(now_ms() - start >= ms - 1,
+	       "aio_suspend with a %ld ms timeout returned after %lld ms", ms,
+	       (long long)(now_ms() - start));
 }
 
 static int test(void)
 {
 	char buf[16];
 	struct aiocb r;
-	const struct aiocb *list[1] = { &r };
+	const struct aiocb *list[1] = {&r};
 	int p[2];
 
 	SYSCHECK(pipe(p));

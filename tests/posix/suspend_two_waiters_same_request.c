@@ -13,8 +13,8 @@ static atomic_int woken;
 static void *waiter(void *arg)
 {
 	long id = (long)arg;
-	const struct aiocb *one[1] = { &r };
-	const struct aiocb *many[3] = { &other, NULL, &r };
+	const struct aiocb *one[1] = {&r};
+	const struct aiocb *many[3] = {&other, NULL, &r};
 
 	while (aio_error(&r) == EINPROGRESS) {
 		if (id % 2)

@@ -48,7 +48,8 @@ static int test(void)
 		/* write(2) returns what it moved before the reader went, or EPIPE if nothing. */
 		EXPECT((err == 0 && ret > 0 && ret < BIG) || (err == EPIPE && ret == -1),
 		       "the pending write after the reader closed: aio_error %s, aio_return %zd; "
-		       "expected a partial count or EPIPE", errname(err), ret);
+		       "expected a partial count or EPIPE",
+		       errname(err), ret);
 	}
 	close(p[1]);
 	free(big);
