@@ -102,6 +102,24 @@ __attribute__((format(printf, 1, 2), noreturn, unused)) static void skip(const c
 	exit(77);
 }
 
+/*
+ * ThreadSanitizer's runtime starts a thread of its own and delivers queued signals late and
+ * merged (one pending per signal number), so counts of threads or of realtime signals mean
+ * nothing under it. Such tests say so and skip there; they run in every other build.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifdef UNDER_TSAN
+#define SKIP_UNDER_TSAN(what) skip("ThreadSanitizer changes %s", what)
+#else
+#define SKIP_UNDER_TSAN(what) ((void)0)
+#endif
+
 #define FAIL(...) fail_at(__FILE__, __LINE__, __VA_ARGS__)
 
 /* Fail with the message unless cond holds. */

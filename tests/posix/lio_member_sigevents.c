@@ -99,6 +99,7 @@ static void run(int mode, int fd, int sig, int list_sig)
 
 static int test(void)
 {
+	SKIP_UNDER_TSAN("the delivery of queued realtime signals");
 	int fd = tmp_file_with(0, 4096, pattern_byte);
 	int sig = SIGRTMIN + 4, list_sig = SIGRTMIN + 5;
 

@@ -26,6 +26,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 
 static int test(void)
 {
+	SKIP_UNDER_TSAN("the delivery of queued realtime signals");
 	static struct aiocb cbs[NREQ];
 	static char bufs[NREQ][8];
 	int sig = SIGRTMIN + 1, fd = tmp_file_with(0, 65536, pattern_byte), p[2];

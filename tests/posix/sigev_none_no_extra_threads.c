@@ -22,6 +22,7 @@ static void expect_alone(const char *when)
 
 static int test(void)
 {
+	SKIP_UNDER_TSAN("the number of threads in the process");
 	static struct aiocb f[NFILE], r[NPIPE];
 	static char fbuf[NFILE][4], pbuf[NPIPE];
 	int fd = tmp_file_with(0, NFILE * 4, pattern_byte), pipes[NPIPE][2];
