@@ -140,14 +140,12 @@ EXPORT int aio_error(const struct aiocb *cb)
 	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
 }
 
-/*
- * POSIX leaves aio_return() on a request in progress undefined; glibc returns the 0 stored at
- * submission and leaves errno alone, and programs (and the Open POSIX Test Suite's
- * aio_fsync/4-2) count on that, so do the same.
- */
 EXPORT ssize_t aio_return(struct aiocb *cb)
 {
-	aio_error(cb);
+	if (aio_error(cb) == EINPROGRESS) {
+		errno = EINVAL;
+		return -1;
+	}
 	return cb->__return_value;
 }
 
