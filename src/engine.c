@@ -19,6 +19,7 @@
 struct posixaio g = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.reap_lock = PTHREAD_MUTEX_INITIALIZER,
+	.bg_efd = -1,
 };
 struct stats stats;
 

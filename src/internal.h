@@ -57,7 +57,6 @@ enum req_state {
 enum req_flags {
 	RF_CANCEL = 1 << 0,  /* aio_cancel() asked the engine to cancel it */
 	RF_NOTIFY = 1 << 1,  /* its sigevent needs the notifier thread */
-	RF_LIO_LAST = 1 << 2, /* the last member of a LIO_NOWAIT list to complete */
 	RF_BG = 1 << 3,       /* a stream write, counted in g.bg_needed while it runs */
 };
 
@@ -79,8 +78,13 @@ struct tstate {
 };
 
 struct lio {
+	struct lio *next; /* in the background thread's queue of lists to notify */
 	unsigned pending; /* members not yet complete, plus one while they are being started */
-	unsigned refs;    /* members not yet freed, plus the caller */
+	unsigned members; /* members not yet notified, plus one while they are being started */
+	unsigned refs;    /* members not yet freed, the caller, the background queue */
+	bool hold;        /* LIO_WAIT: the caller delivers its members' notifications */
+	uint32_t place;   /* list index of the member being started */
+	struct req *held, *held_tail; /* finished members whose notification it holds */
 	struct sev sev;
 };
 
@@ -98,6 +102,7 @@ struct req {
 	off_t offset; /* -1 on a stream */
 	int fd;
 	uint32_t index; /* slot number, part of the token kept in the aiocb */
+	uint32_t lio_index; /* its place in its lio_listio() list */
 	uint32_t gen;
 	uint8_t op;
 	uint8_t state;
@@ -151,6 +156,10 @@ struct posixaio {
 	unsigned bg_needed;
 	bool bg_running;
 	bool exiting; /* exit() has begun: the background thread stops writing into aiocbs */
+	/* Notifications the background thread delivers, in order: requests, then lists. */
+	struct req *bg_reqs, *bg_reqs_tail;
+	struct lio *bg_lios, *bg_lios_tail;
+	int bg_efd; /* wakes the background thread for them */
 	bool sq_pending; /* the engine holds submissions a failed enter left behind */
 
 	pthread_key_t tkey;
@@ -181,9 +190,13 @@ struct req *req_alloc(void);
 void req_free(struct req *r);
 void req_set_token(struct req *r);
 struct req *req_lookup(const struct aiocb *cb);
+bool req_notify_pending(const struct aiocb *cb);
 void req_complete(struct req *r, int64_t res);
 void req_issue(struct req **reqs, unsigned n);
 void req_finish_deferred(void);
+void req_notify_later(bool on);
+void req_notified(struct req *r);
+void lio_member_notified(struct lio *l);
 void req_fork_child(void);
 void lio_put(struct lio *l);
 
@@ -208,6 +221,7 @@ bool sev_needs_thread(const struct sev *s);
 void sev_deliver(const struct sev *s);
 void bg_get(void);
 void bg_put(unsigned n);
+void bg_wake(void);
 void notify_fork_child(void);
 
 /* wait.c */
@@ -220,5 +234,6 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev);
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	      struct req **ready, unsigned *nready);
 bool aiocb_done(const struct aiocb *cb);
+bool aiocb_notified(const struct aiocb *cb);
 
 #endif

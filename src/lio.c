@@ -21,11 +21,85 @@ void lio_put(struct lio *l)
 		free(l);
 }
 
+/*
+ * Called with g.lock held when a member's own notification is out (or, for the guard, when
+ * every member has started). The list's sigevent goes to the background thread, never to
+ * the caller of lio_listio(LIO_NOWAIT) before it returns.
+ */
+void lio_member_notified(struct lio *l)
+{
+	if (__atomic_sub_fetch(&l->members, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    sev_needs_thread(&l->sev)) {
+		l->refs++;
+		l->next = NULL;
+		if (g.bg_lios_tail)
+			g.bg_lios_tail->next = l;
+		else
+			g.bg_lios = l;
+		g.bg_lios_tail = l;
+		bg_wake();
+	}
+	lio_put(l);
+}
+
+/* LIO_WAIT is over when every member is complete. */
 static bool lio_idle(void *arg)
 {
 	struct lio *l = arg;
 
 	return __atomic_load_n(&l->pending, __ATOMIC_ACQUIRE) == 0;
+}
+
+static int by_list_place(const void *a, const void *b)
+{
+	const struct req *x = *(struct req *const *)a, *y = *(struct req *const *)b;
+
+	return x->lio_index < y->lio_index ? -1 : x->lio_index > y->lio_index;
+}
+
+/* Put held members back in list order: requests on a file complete in any order. */
+static struct req *in_list_order(struct req *held)
+{
+	struct req **v, *r;
+	size_t n = 0, i;
+
+	for (r = held; r; r = r->next)
+		n++;
+	if (n < 2 || !(v = malloc(n * sizeof(*v))))
+		return held; /* no memory: completion order will do */
+	for (i = 0, r = held; r; r = r->next)
+		v[i++] = r;
+	qsort(v, n, sizeof(*v), by_list_place);
+	for (i = 0; i < n; i++)
+		v[i]->next = i + 1 < n ? v[i + 1] : NULL;
+	held = v[0];
+	free(v);
+	return held;
+}
+
+/*
+ * After LIO_WAIT: deliver, from the caller's thread and in list order (as glibc's one
+ * thread per descriptor happens to), the notifications of the members that finished while
+ * it waited; members finishing later (after EINTR) notify as usual.
+ */
+static void lio_deliver_held(struct lio *l)
+{
+	struct req *held, *r, *next;
+
+	g_lock();
+	l->hold = false;
+	held = l->held;
+	l->held = l->held_tail = NULL;
+	pthread_mutex_unlock(&g.lock);
+	held = in_list_order(held);
+	for (r = held; r; r = r->next)
+		sev_deliver(&r->sev);
+	pthread_mutex_lock(&g.lock);
+	for (r = held; r; r = next) {
+		next = r->next;
+		req_notified(r);
+	}
+	g_unlock();
 }
 
 static void lio_release(void *arg)
@@ -35,12 +109,18 @@ static void lio_release(void *arg)
 	g_unlock();
 }
 
+static void lio_cancelled(void *arg)
+{
+	lio_deliver_held(arg);
+	lio_release(arg);
+}
+
 /* A cancellation point: a cancelled caller lets go of the list on the way out. */
 static int lio_wait(struct lio *l)
 {
 	int err;
 
-	pthread_cleanup_push(lio_release, l);
+	pthread_cleanup_push(lio_cancelled, l);
 	err = wait_for(lio_idle, l, NULL);
 	pthread_cleanup_pop(0);
 	return err;
@@ -81,6 +161,7 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l)
 		else
 			op = -1;
 		err = op < 0 ? EINVAL : aiocb_check(cb, op, &sev);
+		l->place = (uint32_t)i;
 		if (!err)
 			err = req_start(cb, op, &sev, l, ready, &n);
 		if (err) {
@@ -114,7 +195,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 {
 	struct sev lsev = { .notify = SIGEV_NONE };
 	struct lio *l;
-	bool ok, fire;
+	bool ok;
 	int err = 0;
 
 	if ((mode != LIO_WAIT && mode != LIO_NOWAIT) || nent < 0) {
@@ -137,26 +218,25 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 		return -1;
 	}
 	l->pending = 1;
-	l->refs = 1;
+	l->members = 1;
+	l->refs = 2; /* the caller, and the guard's share of lio_member_notified() */
 	l->sev = lsev;
+	l->hold = mode == LIO_WAIT;
 
+	req_notify_later(mode == LIO_NOWAIT);
 	g_lock();
-	ok = start_members(list, nent, l);
 	if (sev_needs_thread(&lsev))
 		bg_get();
-	fire = __atomic_sub_fetch(&l->pending, 1, __ATOMIC_ACQ_REL) == 0;
+	ok = start_members(list, nent, l);
+	__atomic_sub_fetch(&l->pending, 1, __ATOMIC_ACQ_REL);
+	lio_member_notified(l); /* the guard */
 	g_unlock();
-
-	if (fire && sev_needs_thread(&lsev)) {
-		/* Every member finished (or failed) while the list was being started. */
-		sev_deliver(&lsev);
-		g_lock();
-		bg_put(1);
-		g_unlock();
-	}
 	reap(false);
-	if (mode == LIO_WAIT)
+	req_notify_later(false);
+	if (mode == LIO_WAIT) {
 		err = lio_wait(l);
+		lio_deliver_held(l);
+	}
 	lio_release(l);
 	if (err) {
 		errno = err;

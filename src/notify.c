@@ -10,6 +10,7 @@
  * only then and a second longer. Library threads block every signal.
  */
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -243,6 +244,45 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Called with g.lock held: deliver what submitting threads left to this thread, in order. */
+static void bg_deliver_queued(void)
+{
+	while (g.bg_reqs || g.bg_lios) {
+		struct req *reqs = g.bg_reqs, *r, *next;
+		struct lio *lios = g.bg_lios, *l, *lnext;
+
+		g.bg_reqs = g.bg_reqs_tail = NULL;
+		g.bg_lios = g.bg_lios_tail = NULL;
+		pthread_mutex_unlock(&g.lock);
+		for (r = reqs; r; r = r->next)
+			sev_deliver(&r->sev);
+		for (l = lios; l; l = l->next)
+			sev_deliver(&l->sev);
+		pthread_mutex_lock(&g.lock);
+		/* Members first: a list they complete joins the queue behind them. */
+		for (r = reqs; r; r = next) {
+			next = r->next;
+			req_notified(r);
+		}
+		for (l = lios; l; l = lnext) {
+			lnext = l->next;
+			bg_put(1);
+			lio_put(l);
+		}
+		waiters_wake();
+	}
+}
+
+/* Called with g.lock held: wake the background thread for queued notifications. */
+void bg_wake(void)
+{
+	static const uint64_t one = 1;
+
+	if (g.bg_efd >= 0 && write(g.bg_efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: already awake-pending */
+	}
+}
+
 /* Called with g.lock held: may the background thread leave now? */
 static bool bg_idle(void)
 {
@@ -258,13 +298,18 @@ static void *bg_thread(void *arg)
 
 	(void)arg;
 	for (;;) {
-		struct pollfd pfd[4];
+		struct pollfd pfd[5];
+		uint64_t v;
 		int n;
 
 		while (__atomic_load_n(&g.exiting, __ATOMIC_ACQUIRE))
 			pause(); /* every signal is blocked: until exit_group ends us */
+		if (read(g.bg_efd, &v, sizeof(v)) < 0) {
+			/* EAGAIN: nothing queued since last time */
+		}
 		reap(true);
 		g_lock();
+		bg_deliver_queued();
 		if (!bg_idle()) {
 			idle_since = 0;
 		} else if (!idle_since) {
@@ -274,7 +319,10 @@ static void *bg_thread(void *arg)
 			g_unlock();
 			return NULL;
 		}
-		n = g.eng->pollfds(pfd, 4);
+		pfd[0].fd = g.bg_efd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		n = 1 + g.eng->pollfds(pfd + 1, 4);
 		g_unlock();
 		poll(pfd, (nfds_t)n,
 		     __atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED) ? 10 : NOTIFIER_LINGER_MS);
@@ -287,7 +335,9 @@ void bg_get(void)
 	g.bg_needed++;
 	if (g.bg_running || !g.eng)
 		return;
-	if (spawn(bg_thread, NULL, NULL) == 0)
+	if (g.bg_efd < 0)
+		g.bg_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g.bg_efd >= 0 && spawn(bg_thread, NULL, NULL) == 0)
 		g.bg_running = true;
 	/* Else the work is done whenever the program next calls the library. */
 }
@@ -306,4 +356,9 @@ void notify_fork_child(void)
 	pool.idle = pool.threads = 0;
 	g.bg_needed = 0;
 	g.bg_running = false;
+	g.bg_reqs = g.bg_reqs_tail = NULL;
+	g.bg_lios = g.bg_lios_tail = NULL;
+	if (g.bg_efd >= 0)
+		close(g.bg_efd); /* the parent's: shared with it */
+	g.bg_efd = -1;
 }

@@ -21,8 +21,19 @@
 #define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
 #endif
 
-/* Requests finished by this thread while it held g.lock: notified when it lets go. */
-static __thread struct req *tl_done;
+/* Requests finished by this thread while it held g.lock, in order: notified when it lets go. */
+static __thread struct req *tl_done, *tl_done_tail;
+/*
+ * Set inside aio_read()/aio_write()/aio_fsync()/lio_listio(): what completes there is
+ * notified by the background thread, not by the caller's own thread before the call
+ * returns (a signal queued to the process would reach the caller inside the call).
+ */
+static __thread bool tl_notify_later;
+
+void req_notify_later(bool on)
+{
+	tl_notify_later = on;
+}
 
 static int slab_grow(void)
 {
@@ -216,10 +227,14 @@ static void req_finish_locked(struct req *r, int64_t res)
 		fdq_retire(r, ready, &nready, 4);
 	r->state = REQ_DONE;
 	publish(r, res);
-	if (r->lio && __atomic_sub_fetch(&r->lio->pending, 1, __ATOMIC_ACQ_REL) == 0)
-		r->flags |= RF_LIO_LAST;
-	r->next = tl_done;
-	tl_done = r;
+	if (r->lio)
+		__atomic_sub_fetch(&r->lio->pending, 1, __ATOMIC_ACQ_REL);
+	r->next = NULL;
+	if (tl_done_tail)
+		tl_done_tail->next = r;
+	else
+		tl_done = r;
+	tl_done_tail = r;
 	if (nready)
 		req_issue(ready, nready);
 }
@@ -237,6 +252,64 @@ void req_complete(struct req *r, int64_t res)
 }
 
 /*
+ * Called with g.lock held, once r's own notification is out: let go of it. A list's
+ * notification follows the last of its members' own.
+ */
+void req_notified(struct req *r)
+{
+	if (r->flags & RF_NOTIFY)
+		bg_put(1);
+	if (r->lio)
+		lio_member_notified(r->lio);
+	req_free(r);
+}
+
+/*
+ * Called with g.lock held. Members of a LIO_WAIT list whose caller still waits are handed
+ * to it: it delivers their notifications itself once every member is complete, so that
+ * they neither interrupt its own wait nor arrive after lio_listio() returned. The rest of
+ * the list is returned.
+ */
+static struct req *hold_for_lio_waiters(struct req *list)
+{
+	struct req *keep = NULL, **tail = &keep, *r, *next;
+
+	for (r = list; r; r = next) {
+		next = r->next;
+		r->next = NULL;
+		if (r->lio && r->lio->hold && sev_needs_thread(&r->sev)) {
+			struct lio *l = r->lio;
+
+			if (l->held_tail)
+				l->held_tail->next = r;
+			else
+				l->held = r;
+			l->held_tail = r;
+			continue;
+		}
+		*tail = r;
+		tail = &r->next;
+	}
+	return keep;
+}
+
+/*
+ * Called with g.lock held: is the request cb names complete but its notification not yet
+ * out? aio_suspend() returns only after it is, as glibc's does.
+ */
+bool req_notify_pending(const struct aiocb *cb)
+{
+	uint32_t slot = (uint32_t)cb->__abs_prio, gen = (uint32_t)cb->__policy;
+	struct req *r;
+
+	if (slot == 0 || slot > g.nslabs * REQ_SLAB)
+		return false;
+	slot--;
+	r = &g.slabs[slot / REQ_SLAB][slot % REQ_SLAB];
+	return r->gen == gen && r->cb == cb && r->state == REQ_DONE && sev_needs_thread(&r->sev);
+}
+
+/*
  * Called with g.lock held, from g_unlock(): deliver the sigevents of what this thread
  * finished (outside the lock: they are system calls and may create threads), then free.
  */
@@ -244,27 +317,36 @@ void req_finish_deferred(void)
 {
 	while (tl_done) {
 		struct req *list = tl_done, *r, *next;
-		unsigned notified = 0;
+		bool later = tl_notify_later && g.bg_running;
 
-		tl_done = NULL;
-		pthread_mutex_unlock(&g.lock);
-		for (r = list; r; r = r->next) {
-			sev_deliver(&r->sev);
-			if (r->flags & RF_LIO_LAST)
-				sev_deliver(&r->lio->sev);
+		tl_done = tl_done_tail = NULL;
+		list = hold_for_lio_waiters(list);
+		if (later) {
+			for (r = list; r; r = next) {
+				next = r->next;
+				if (!sev_needs_thread(&r->sev)) {
+					req_notified(r);
+					continue;
+				}
+				r->next = NULL;
+				if (g.bg_reqs_tail)
+					g.bg_reqs_tail->next = r;
+				else
+					g.bg_reqs = r;
+				g.bg_reqs_tail = r;
+			}
+			bg_wake();
+			waiters_wake();
+			continue;
 		}
+		pthread_mutex_unlock(&g.lock);
+		for (r = list; r; r = r->next)
+			sev_deliver(&r->sev);
 		pthread_mutex_lock(&g.lock);
 		for (r = list; r; r = next) {
 			next = r->next;
-			if (r->flags & RF_NOTIFY)
-				notified++;
-			if ((r->flags & RF_LIO_LAST) && sev_needs_thread(&r->lio->sev))
-				notified++;
-			if (r->lio)
-				lio_put(r->lio);
-			req_free(r);
+			req_notified(r);
 		}
-		bg_put(notified);
 		waiters_wake();
 	}
 }
@@ -274,5 +356,5 @@ void req_fork_child(void)
 	g.slabs = NULL;
 	g.nslabs = g.cap_slabs = 0;
 	g.free = NULL;
-	tl_done = NULL;
+	tl_done = tl_done_tail = NULL;
 }

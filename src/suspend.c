@@ -7,7 +7,10 @@ struct suspend_list {
 	int n;
 };
 
-/* Done when one listed request is; a list of nothing but NULLs is done at once, as in glibc. */
+/*
+ * Done when one listed request is, its notification included; a list of nothing but NULLs
+ * is done at once, as in glibc.
+ */
 static bool any_done(void *arg)
 {
 	const struct suspend_list *s = arg;
@@ -16,7 +19,7 @@ static bool any_done(void *arg)
 	for (int i = 0; i < s->n; i++) {
 		if (!s->list[i])
 			continue;
-		if (aiocb_done(s->list[i]))
+		if (aiocb_notified(s->list[i]))
 			return true;
 		any = true;
 	}

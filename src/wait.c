@@ -6,9 +6,11 @@
  * io_uring ring fd, the native AIO eventfd) and reaps when they wake it; the others sleep on
  * a per-thread eventfd that whoever finishes a request writes to. With a single waiter, the
  * common case, a completion wakes the thread that waits for it once and directly. Sleeping
- * is ppoll(), so a signal gives EINTR whatever its SA_RESTART flag, and pthread_cancel()
- * acts there (ppoll is a cancellation point; the cleanup handler leaves the waiter list).
+ * is ppoll(), so pthread_cancel() acts there (ppoll is a cancellation point; the cleanup
+ * handler leaves the waiter list), and a signal handler ends the wait with EINTR unless it
+ * was installed with SA_RESTART.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -90,6 +92,28 @@ static int enter(struct wait_ctx *c)
 	return 0;
 }
 
+/*
+ * ppoll() ended with EINTR: a handler ran. POSIX's sigaction() says an interruptible
+ * function restarts when that handler was installed with SA_RESTART, and fails with EINTR
+ * otherwise. Which signal it was cannot be known here, so restart only when every handler
+ * the process has installed asks for it; one without SA_RESTART makes every interruption
+ * an EINTR, the safe side for a program that relies on it.
+ */
+static bool signals_restart(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) < 0)
+			continue; /* a signal the C library keeps to itself */
+		if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+			continue;
+		if (!(sa.sa_flags & SA_RESTART))
+			return false;
+	}
+	return true;
+}
+
 /* Time left until deadline in out; 0 when it has passed. */
 static int time_left(const struct timespec *deadline, struct timespec *out)
 {
@@ -155,7 +179,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 				tsp = &left;
 			}
 		}
-		if (ppoll(pfd, n, tsp, NULL) < 0 && errno == EINTR)
+		if (ppoll(pfd, n, tsp, NULL) < 0 && errno == EINTR && !signals_restart())
 			return EINTR;
 		if (pfd[0].revents & POLLIN) {
 			uint64_t v;
