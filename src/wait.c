@@ -96,15 +96,23 @@ static int enter(struct wait_ctx *c)
  * ppoll() ended with EINTR: a handler ran. POSIX's sigaction() says an interruptible
  * function restarts when that handler was installed with SA_RESTART, and fails with EINTR
  * otherwise. Which signal it was cannot be known here, so restart only when every handler
- * the process has installed asks for it; one without SA_RESTART makes every interruption
- * an EINTR, the safe side for a program that relies on it.
+ * the process has installed asks for it (crash handlers, such as a sanitizer's, aside); one
+ * without SA_RESTART makes every interruption an EINTR, the safe side for a program that
+ * relies on it.
  */
+static bool is_fault(int sig)
+{
+	/* Raised by the faulting instruction itself: never what interrupts a sleep. */
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+	       sig == SIGTRAP || sig == SIGSYS || sig == SIGABRT;
+}
+
 static bool signals_restart(void)
 {
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction sa;
 
-		if (sigaction(sig, NULL, &sa) < 0)
+		if (is_fault(sig) || sigaction(sig, NULL, &sa) < 0)
 			continue; /* a signal the C library keeps to itself */
 		if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
 			continue;
