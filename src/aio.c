@@ -209,7 +209,8 @@ static void cancel_one(struct req *r, struct cancel_set *waiting, struct cancel_
 {
 	int rc;
 
-	if (r->flags & RF_CANCEL)
+	/* Skip what is done already: an earlier cancel may have finished it, or run it. */
+	if ((r->flags & RF_CANCEL) || (r->state != REQ_ISSUED && r->state != REQ_HELD))
 		return;
 	r->flags |= RF_CANCEL;
 	if (r->state == REQ_HELD) {

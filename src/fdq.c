@@ -28,6 +28,7 @@ struct fdq {
 	unsigned nreq;
 	unsigned rd_issued, wr_issued;
 	uint8_t kind;
+	bool device;
 };
 
 static bool is_sync(const struct req *r)
@@ -35,20 +36,31 @@ static bool is_sync(const struct req *r)
 	return r->op == OP_FSYNC || r->op == OP_FDSYNC;
 }
 
-int fd_classify(int fd)
+/* device: a character device or an anonymous inode, whose writes may block however asked. */
+static int classify(int fd, bool *device)
 {
 	struct stat st;
 	int fl;
 
+	*device = false;
 	if (fstat(fd, &st) < 0)
 		return FDK_BAD;
 	if (S_ISREG(st.st_mode)) {
 		fl = fcntl(fd, F_GETFL);
 		return fl >= 0 && (fl & O_APPEND) ? FDK_APPEND : FDK_FILE;
 	}
-	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode))
-		return FDK_STREAM;
-	return FDK_FILE;
+	if (S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode))
+		return FDK_FILE;
+	/* Pipes, sockets, ttys, devices and the anonymous inodes (eventfd, timerfd...). */
+	*device = !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode);
+	return FDK_STREAM;
+}
+
+int fd_classify(int fd)
+{
+	bool device;
+
+	return classify(fd, &device);
 }
 
 static struct fdq *fdq_get(int fd)
@@ -77,8 +89,13 @@ int fdq_kind(const struct req *r)
 	struct fdq *q = r->fdq;
 
 	if (q->kind == FDK_UNKNOWN)
-		q->kind = (uint8_t)fd_classify(r->fd);
+		q->kind = (uint8_t)classify(r->fd, &q->device);
 	return q->kind;
+}
+
+bool fdq_device(const struct req *r)
+{
+	return r->fdq && fdq_kind(r) == FDK_STREAM && r->fdq->device;
 }
 
 static void push(struct req **head, struct req **tail, struct req *r)

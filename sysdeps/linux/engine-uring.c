@@ -80,6 +80,12 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 		break;
 	case OP_WRITE:
 		io_uring_prep_write(sqe, r->fd, buf, len, off);
+		/*
+		 * A tty (and other devices) may block in write() whatever io_uring asks, which
+		 * would stall io_uring_enter() and so the caller: send those to a worker.
+		 */
+		if (fdq_device(r))
+			sqe->flags |= IOSQE_ASYNC;
 		break;
 	case OP_FSYNC:
 		io_uring_prep_fsync(sqe, r->fd, 0);
