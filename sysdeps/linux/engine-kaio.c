@@ -1,0 +1,867 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The native AIO engine, for where io_uring is refused (container seccomp profiles,
+ * kernel.io_uring_disabled, kernels before 5.1).
+ *
+ * Regular files and block devices go to one native AIO context (io_submit). With O_DIRECT the
+ * kernel does the I/O asynchronously. Buffered I/O would run synchronously inside io_submit,
+ * so it is submitted with RWF_NOWAIT: the kernel serves it from the page cache at once, or
+ * answers -EAGAIN (or a short count) where it would have to wait, and only that remainder
+ * goes to a small pool of helper threads doing pread/pwrite, the one place threads do I/O.
+ * Where the filesystem refuses RWF_NOWAIT for an operation (ext4 buffered writes, tmpfs) the
+ * descriptor's requests of that kind go to the helpers directly once it has been seen.
+ * aio_fsync is IOCB_CMD_FSYNC or IOCB_CMD_FDSYNC, run by the kernel's workqueue; a file
+ * whose filesystem refuses those gets fsync(2) from a helper.
+ *
+ * Pipes, FIFOs, sockets, ttys and character devices go to the poll part (engine-poll.c).
+ * The context signals an eventfd on every completion, and that eventfd sits in the poll
+ * part's epoll set: a waiter sleeps on one descriptor for disk and network.
+ *
+ * A context holds a bounded number of requests (io_setup's nr counts against the system-wide
+ * fs.aio-max-nr), so requests beyond it wait here, in a FIFO, and go to the kernel as
+ * completions free slots: any number can be outstanding.
+ *
+ * A request that waits here (for a helper, or for a slot) holds a duplicate of its descriptor,
+ * shared by all such requests on it: POSIX has a request the caller does not cancel complete
+ * "as if the close() had not yet occurred", and the kernel's own reference ends when it
+ * answers -EAGAIN. The duplicate takes a high number, never the lowest free one a caller's
+ * next open() is entitled to.
+ *
+ * Completions are taken straight from the context's completion ring, mapped in our memory
+ * (as fio's userspace_reap does; the kernel reads the head we advance to free slots, and never
+ * writes it unless io_getevents is called): no system call to see or take them. The eventfd
+ * is read only where a waiter is about to sleep, not once per completion.
+ *
+ * Locks: the FIFO, the count in the kernel and the per-request records are guarded by
+ * g.lock; the helper queue by its own lock, taken after g.lock. Ring slots are claimed with a
+ * compare-and-swap of its head, so the reaper and a submitter may both take events.
+ */
+#include <fcntl.h>
+#include <libaio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine-poll.h"
+#include "internal.h"
+
+#if HAVE_VALGRIND
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
+#endif
+
+#define CTX_EVENTS 4096 /* requests in the context; halved while the system refuses */
+#define CTX_EVENTS_MIN 16
+#define SUBMIT_BATCH 128
+#define REAP_BATCH 256
+#define INLINE_BATCH 32
+#define HELPERS_MAX 4
+#define HELPER_IDLE_SEC 10
+#define MAX_RW 0x7ffff000UL /* what read(2) and write(2) move at most in one call */
+#define AIO_RING_MAGIC 0xa10a10a1
+
+/* The header of the completion ring the kernel maps at the context's address (fs/aio.c). */
+struct aio_ring {
+	unsigned id;
+	unsigned nr;
+	unsigned head;
+	unsigned tail;
+	unsigned magic;
+	unsigned compat_features;
+	unsigned incompat_features;
+	unsigned header_length;
+	struct io_event io_events[];
+};
+
+enum where {
+	K_NONE,
+	K_FIFO,    /* waiting for a slot in the context */
+	K_KERNEL,  /* in the context */
+	K_HELPER,  /* queued for a helper thread */
+	K_RUNNING, /* a helper thread is doing it */
+};
+
+/* The engine's side of a request, found by the request's slot number. */
+struct kreq {
+	struct iocb iocb;
+	struct req *r;
+	struct kreq *prev, *next; /* FIFO or helper queue */
+	uint64_t done;            /* bytes moved by earlier pieces of a buffered request */
+	int fd;                   /* the caller's descriptor, or the duplicate it holds */
+	uint8_t where;
+	bool nowait; /* its iocb carries RWF_NOWAIT */
+	bool held;   /* fd is the descriptor's duplicate */
+};
+
+struct kqueue {
+	struct kreq *head, *tail;
+};
+
+/* What a descriptor is, looked at again when a request finds no other ahead of it. */
+enum fd_flags {
+	FD_KNOWN = 1 << 0,
+	FD_DIRECT = 1 << 1,
+	FD_SLOW_READ = 1 << 2, /* its filesystem refuses RWF_NOWAIT reads */
+	FD_SLOW_WRITE = 1 << 3,
+};
+
+struct fdinfo {
+	dev_t dev; /* the filesystem the FD_SLOW_ flags were seen on */
+	int hold;  /* the duplicate waiting requests use, while nhold > 0 */
+	unsigned nhold;
+	uint8_t flags;
+};
+
+static struct {
+	io_context_t ctx;
+	struct aio_ring *ring; /* NULL: not a layout we know, ask the kernel */
+	int efd;
+	unsigned nr, inflight;
+	struct kqueue fifo;
+	struct kreq **slabs; /* records by request slot, REQ_SLAB at a time, like the requests */
+	unsigned nslabs;
+	struct fdinfo *fds;
+	int nfds;
+	int hold_min; /* where duplicates are placed */
+	bool submitting;
+	struct req *later, *later_tail; /* issued while submitting: taken by the same loop */
+} K = { .efd = -1 };
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct kqueue q;
+	unsigned queued, threads, idle;
+} hp = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void q_push(struct kqueue *q, struct kreq *k)
+{
+	k->next = NULL;
+	k->prev = q->tail;
+	if (q->tail)
+		q->tail->next = k;
+	else
+		q->head = k;
+	q->tail = k;
+}
+
+static void q_push_front(struct kqueue *q, struct kreq *k)
+{
+	k->prev = NULL;
+	k->next = q->head;
+	if (q->head)
+		q->head->prev = k;
+	else
+		q->tail = k;
+	q->head = k;
+}
+
+static void q_del(struct kqueue *q, struct kreq *k)
+{
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		q->head = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	else
+		q->tail = k->prev;
+	k->prev = k->next = NULL;
+}
+
+/* Called with g.lock held. The record of r; with grow, made if missing (NULL: no memory). */
+static struct kreq *kreq_of(const struct req *r, bool grow)
+{
+	uint32_t slab = r->index / REQ_SLAB;
+
+	if (slab >= K.nslabs) {
+		unsigned n = K.nslabs ? 2 * K.nslabs : 16;
+		struct kreq **t;
+
+		if (!grow)
+			return NULL;
+		while (n <= slab)
+			n *= 2;
+		t = realloc(K.slabs, n * sizeof(*t));
+		if (!t)
+			return NULL;
+		memset(t + K.nslabs, 0, (n - K.nslabs) * sizeof(*t));
+		K.slabs = t;
+		K.nslabs = n;
+	}
+	if (!K.slabs[slab]) {
+		if (!grow)
+			return NULL;
+		K.slabs[slab] = calloc(REQ_SLAB, sizeof(struct kreq));
+		if (!K.slabs[slab])
+			return NULL;
+	}
+	return &K.slabs[slab][r->index % REQ_SLAB];
+}
+
+static struct fdinfo *fdinfo_slot(int fd)
+{
+	if (fd >= K.nfds) {
+		int n = K.nfds ? K.nfds : 64;
+		struct fdinfo *t;
+
+		while (n <= fd)
+			n *= 2;
+		t = realloc(K.fds, (size_t)n * sizeof(*t));
+		if (!t)
+			return NULL;
+		memset(t + K.nfds, 0, (size_t)(n - K.nfds) * sizeof(*t));
+		K.fds = t;
+		K.nfds = n;
+	}
+	return &K.fds[fd];
+}
+
+/*
+ * The descriptor's flags. Refreshed when nothing is ahead of r on its descriptor, the only
+ * time the number may name another file; RWF_NOWAIT support belongs to the filesystem, so
+ * what was seen of it is kept while the descriptor stays on the same one.
+ */
+static uint8_t fd_flags(const struct req *r)
+{
+	struct fdinfo *fi = fdinfo_slot(r->fd);
+	uint8_t slow;
+	struct stat st;
+	int fl;
+
+	if (!fi)
+		return FD_KNOWN;
+	if ((fi->flags & FD_KNOWN) && r->fd_prev)
+		return fi->flags;
+	fl = fcntl(r->fd, F_GETFL);
+	slow = fi->flags & (FD_SLOW_READ | FD_SLOW_WRITE);
+	if (slow && (fstat(r->fd, &st) < 0 || st.st_dev != fi->dev))
+		slow = 0;
+	fi->flags = FD_KNOWN | slow | (fl >= 0 && (fl & O_DIRECT) ? FD_DIRECT : 0);
+	return fi->flags;
+}
+
+static void mark_slow(const struct req *r)
+{
+	struct fdinfo *fi = fdinfo_slot(r->fd);
+	struct stat st;
+
+	if (!fi || fstat(r->fd, &st) < 0)
+		return;
+	if (st.st_dev != fi->dev)
+		fi->flags &= (uint8_t) ~(FD_SLOW_READ | FD_SLOW_WRITE);
+	fi->dev = st.st_dev;
+	fi->flags |= r->op == OP_READ ? FD_SLOW_READ : FD_SLOW_WRITE;
+}
+
+/* Called with g.lock held: make k hold its descriptor's duplicate. */
+static void hold(struct kreq *k)
+{
+	struct fdinfo *fi = fdinfo_slot(k->r->fd);
+	int d;
+
+	if (k->held || !fi)
+		return;
+	if (!fi->nhold) {
+		d = fcntl(k->r->fd, F_DUPFD_CLOEXEC, K.hold_min);
+		if (d < 0)
+			return; /* no descriptor to spare: use the number, as glibc does */
+		fi->hold = d;
+	}
+	fi->nhold++;
+	k->fd = fi->hold;
+	k->held = true;
+}
+
+static void unhold(struct kreq *k)
+{
+	struct fdinfo *fi = &K.fds[k->r->fd];
+
+	if (!k->held)
+		return;
+	if (--fi->nhold == 0)
+		close(fi->hold);
+	k->fd = k->r->fd;
+	k->held = false;
+}
+
+static void prep(struct kreq *k)
+{
+	struct req *r = k->r;
+	struct aiocb *cb = r->cb;
+	uint64_t left = cb->aio_nbytes - k->done;
+	size_t len = left > MAX_RW ? MAX_RW : left;
+	char *buf = (char *)cb->aio_buf + k->done;
+	long long off = (r->offset < 0 ? 0 : r->offset) + (long long)k->done;
+
+	switch (r->op) {
+	case OP_READ:
+		io_prep_pread(&k->iocb, k->fd, buf, len, off);
+		break;
+	case OP_WRITE:
+		io_prep_pwrite(&k->iocb, k->fd, buf, len, off);
+		break;
+	case OP_FSYNC:
+		io_prep_fsync(&k->iocb, k->fd);
+		break;
+	default:
+		io_prep_fdsync(&k->iocb, k->fd);
+		break;
+	}
+	k->iocb.aio_rw_flags = k->nowait ? RWF_NOWAIT : 0;
+	io_set_eventfd(&k->iocb, K.efd);
+	k->iocb.data = k;
+}
+
+/* Called with g.lock held. The result of r, counting its earlier pieces. */
+static void finish(struct kreq *k, int64_t res)
+{
+	if (k->done)
+		res = (int64_t)k->done + (res > 0 ? res : 0);
+	k->where = K_NONE;
+	unhold(k);
+	req_complete(k->r, res);
+}
+
+/* What the helper moved (earlier pieces not counted), or -errno when it moved nothing. */
+static int64_t helper_io(const struct kreq *k)
+{
+	const struct req *r = k->r;
+	const struct aiocb *cb = r->cb;
+	uint64_t done = k->done;
+	int64_t err = 0;
+
+	if (r->op == OP_FSYNC)
+		return fsync(k->fd) < 0 ? -errno : 0;
+	if (r->op == OP_FDSYNC)
+		return fdatasync(k->fd) < 0 ? -errno : 0;
+	while (done < cb->aio_nbytes) {
+		uint64_t left = cb->aio_nbytes - done;
+		size_t len = left > MAX_RW ? MAX_RW : left;
+		char *buf = (char *)cb->aio_buf + done;
+		off_t off = (r->offset < 0 ? 0 : r->offset) + (off_t)done;
+		ssize_t n = r->op == OP_READ ? pread(k->fd, buf, len, off)
+					     : pwrite(k->fd, buf, len, off);
+
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		done += (uint64_t)n;
+	}
+	return done > k->done ? (int64_t)(done - k->done) : err;
+}
+
+/* Helper threads block every signal (spawn): a read of a file never ends in EINTR here. */
+static void *helper(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&hp.lock);
+	for (;;) {
+		struct kreq *k;
+		int64_t res;
+
+		while (!hp.q.head) {
+			struct timespec ts;
+			int ret;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += HELPER_IDLE_SEC;
+			hp.idle++;
+			ret = pthread_cond_timedwait(&hp.cond, &hp.lock, &ts);
+			hp.idle--;
+			if (ret == ETIMEDOUT && !hp.q.head) {
+				hp.threads--;
+				pthread_mutex_unlock(&hp.lock);
+				return NULL;
+			}
+		}
+		k = hp.q.head;
+		q_del(&hp.q, k);
+		hp.queued--;
+		k->where = K_RUNNING;
+		pthread_mutex_unlock(&hp.lock);
+
+		res = helper_io(k);
+		g_lock();
+		finish(k, res); /* the record may be reused from here on */
+		g_unlock();     /* wakes the waiters, and sends the signal if any */
+
+		pthread_mutex_lock(&hp.lock);
+	}
+}
+
+/* Create a thread with every signal blocked from its first instruction. */
+static int spawn(void *(*fn)(void *))
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t t;
+	int ret;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&t, &attr, fn, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+/* Called with g.lock held: what would block goes to a helper thread. */
+static void helper_queue(struct kreq *k)
+{
+	k->nowait = false;
+	hold(k);
+	pthread_mutex_lock(&hp.lock);
+	k->where = K_HELPER;
+	q_push(&hp.q, k);
+	hp.queued++;
+	if (hp.idle)
+		pthread_cond_signal(&hp.cond);
+	if (hp.queued > hp.idle && hp.threads < HELPERS_MAX && spawn(helper) == 0)
+		hp.threads++;
+	if (hp.threads == 0) {
+		/* No thread exists and none can be made. */
+		q_del(&hp.q, k);
+		hp.queued--;
+		k->where = K_NONE;
+		pthread_mutex_unlock(&hp.lock);
+		finish(k, -EAGAIN);
+		return;
+	}
+	pthread_mutex_unlock(&hp.lock);
+}
+
+/* Called with g.lock held: io_submit refused k with err. */
+static void refused(struct kreq *k, int err)
+{
+	const struct req *r = k->r;
+
+	if (k->nowait && (err == -EOPNOTSUPP || err == -EINVAL)) {
+		/* No RWF_NOWAIT for this file (tmpfs, procfs, ...): a helper gives the answer. */
+		if (err == -EOPNOTSUPP)
+			mark_slow(r);
+		helper_queue(k);
+		return;
+	}
+	if ((r->op == OP_FSYNC || r->op == OP_FDSYNC) && err == -EINVAL) {
+		helper_queue(k); /* no fsync iocbs for this file: fsync(2) says what it says */
+		return;
+	}
+	finish(k, err);
+}
+
+/* Called with g.lock held: the kernel finished k with res. */
+static void event(struct kreq *k, long res)
+{
+	uint64_t left = k->r->cb->aio_nbytes - k->done;
+
+	K.inflight--;
+	k->where = K_NONE;
+	if (k->nowait) {
+		if (res == -EAGAIN || res == -EOPNOTSUPP ||
+		    (res == -EINVAL && k->r->op == OP_WRITE)) {
+			/* It would block, or buffered writes cannot be tried without blocking. */
+			if (res == -EOPNOTSUPP)
+				mark_slow(k->r);
+			helper_queue(k);
+			return;
+		}
+		if (res > 0 && (uint64_t)res < left) {
+			/* Part of it was cached: the rest may be, or a helper waits for it. */
+			k->done += (uint64_t)res;
+			prep(k);
+			k->where = K_FIFO;
+			q_push_front(&K.fifo, k);
+			return;
+		}
+	}
+	finish(k, res);
+}
+
+static void events(struct io_event *ev, int n)
+{
+	for (int i = 0; i < n; i++)
+		event(ev[i].data, (long)ev[i].res);
+}
+
+static bool ring_ready(void)
+{
+	const struct aio_ring *ring = K.ring;
+
+	return __atomic_load_n(&ring->head, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+}
+
+/* Up to max completions, from any thread: a slot is ours once head moved past it. */
+static int take(struct io_event *ev, int max)
+{
+	struct aio_ring *ring = K.ring;
+	struct timespec zero = { 0, 0 };
+	int n = 0;
+
+	if (!ring)
+		return io_getevents(K.ctx, 0, max, ev, &zero);
+	while (n < max) {
+		unsigned head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+		unsigned tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+
+		if (head == tail || head >= ring->nr)
+			break;
+		ev[n] = ring->io_events[head];
+		if (__atomic_compare_exchange_n(&ring->head, &head, (head + 1) % ring->nr, false,
+						__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Called with g.lock held: give the kernel what the FIFO holds, as far as the context has
+ * room. A buffered request is answered inside io_submit: taking those answers now makes a
+ * page-cache hit visible before aio_read returns, and hands what would block to a helper
+ * while the caller's descriptor is surely still open.
+ */
+static void kick(void)
+{
+	struct io_event ev[INLINE_BATCH];
+	struct iocb *batch[SUBMIT_BATCH];
+
+	while (K.fifo.head && K.inflight < K.nr) {
+		unsigned n = 0, room = K.nr - K.inflight;
+		struct kreq *k;
+		int ret;
+
+		for (k = K.fifo.head; k && n < SUBMIT_BATCH && n < room; k = k->next)
+			batch[n++] = &k->iocb;
+		ret = io_submit(K.ctx, (long)n, batch);
+		if (ret == -EAGAIN || ret == 0) {
+			/* Short of kernel memory: what is queued goes at the next reap. */
+			__atomic_store_n(&g.sq_pending, true, __ATOMIC_RELAXED);
+			return;
+		}
+		if (ret < 0) {
+			k = K.fifo.head;
+			q_del(&K.fifo, k);
+			k->where = K_NONE;
+			refused(k, ret);
+			continue;
+		}
+		for (int i = 0; i < ret; i++) {
+			k = K.fifo.head;
+			q_del(&K.fifo, k);
+			k->where = K_KERNEL;
+		}
+		K.inflight += (unsigned)ret;
+		while ((ret = take(ev, INLINE_BATCH)) > 0)
+			events(ev, ret);
+	}
+	__atomic_store_n(&g.sq_pending, false, __ATOMIC_RELAXED);
+}
+
+static bool is_stream(const struct req *r)
+{
+	return (r->op == OP_READ || r->op == OP_WRITE) && r->fdq && fdq_kind(r) == FDK_STREAM;
+}
+
+/* Called with g.lock held. */
+static void route(struct req *r)
+{
+	struct kreq *k;
+	uint8_t fl;
+
+	if (is_stream(r)) {
+		poll_submit(r);
+		return;
+	}
+	k = kreq_of(r, true);
+	if (!k) {
+		req_complete(r, -EAGAIN);
+		return;
+	}
+	k->r = r;
+	k->fd = r->fd;
+	k->held = false;
+	k->done = 0;
+	k->nowait = false;
+	if (r->op == OP_READ || r->op == OP_WRITE) {
+		fl = fd_flags(r);
+		if (!(fl & FD_DIRECT)) {
+			if (fl & (r->op == OP_READ ? FD_SLOW_READ : FD_SLOW_WRITE)) {
+				helper_queue(k);
+				return;
+			}
+			k->nowait = true;
+		}
+	}
+	if (K.fifo.head || K.inflight >= K.nr)
+		hold(k); /* it waits for a slot */
+	prep(k);
+	k->where = K_FIFO;
+	q_push(&K.fifo, k);
+}
+
+/*
+ * Called with g.lock held. A request that completes here lets the core issue the next one on
+ * its descriptor from inside this call: that one is queued and taken by the outermost loop
+ * instead of a nested call, so the stack stays flat however many requests a descriptor has
+ * queued behind each other.
+ */
+static void later_add(struct req **reqs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		reqs[i]->next = NULL;
+		if (K.later_tail)
+			K.later_tail->next = reqs[i];
+		else
+			K.later = reqs[i];
+		K.later_tail = reqs[i];
+	}
+}
+
+static void pump(void)
+{
+	if (K.submitting)
+		return;
+	K.submitting = true;
+	do {
+		while (K.later) {
+			struct req *r = K.later;
+
+			K.later = r->next;
+			if (!K.later)
+				K.later_tail = NULL;
+			r->next = NULL;
+			route(r);
+		}
+		kick();
+	} while (K.later);
+	K.submitting = false;
+}
+
+/* Called with g.lock held. */
+static void kaio_submit(struct req **reqs, unsigned n)
+{
+	later_add(reqs, n);
+	pump();
+}
+
+/* Called with g.lock held. */
+static int kaio_cancel(struct req *r)
+{
+	struct io_event ev;
+	struct kreq *k;
+	int ret, where;
+
+	if (r->state != REQ_ISSUED)
+		return -ENOENT;
+	if (is_stream(r))
+		return poll_cancel(r);
+	k = kreq_of(r, false);
+	if (!k || k->r != r)
+		return -ENOENT;
+	pthread_mutex_lock(&hp.lock); /* a helper may be taking it */
+	where = k->where;
+	if (where == K_HELPER && !k->done) {
+		q_del(&hp.q, k);
+		hp.queued--;
+		pthread_mutex_unlock(&hp.lock);
+		finish(k, -ECANCELED);
+		return 0;
+	}
+	pthread_mutex_unlock(&hp.lock);
+	switch (where) {
+	case K_FIFO:
+		if (k->done)
+			return -EALREADY; /* part of it is in the buffer or the file already */
+		q_del(&K.fifo, k);
+		finish(k, -ECANCELED);
+		return 0;
+	case K_KERNEL:
+		/* Only a few drivers can cancel (not files): their completion follows. */
+		ret = io_cancel(K.ctx, &k->iocb, &ev);
+		return ret == 0 || ret == -EINPROGRESS ? 0 : -EALREADY;
+	case K_HELPER:
+	case K_RUNNING:
+		return -EALREADY;
+	default:
+		return -ENOENT;
+	}
+}
+
+static bool kaio_has_completions(void)
+{
+	struct pollfd p = { .fd = poll_fd(), .events = POLLIN, .revents = 0 };
+
+	if (!K.ring)
+		return poll(&p, 1, 0) > 0;
+	return ring_ready() || poll_has_completions();
+}
+
+static void drain_eventfd(void)
+{
+	uint64_t v;
+
+	if (read(K.efd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: clear already */
+	}
+}
+
+/* Called with g.reap_lock held, without g.lock. */
+static void kaio_reap(void)
+{
+	static struct io_event ev[REAP_BATCH]; /* guarded by g.reap_lock */
+	bool again = true;
+
+	for (int rounds = 0; rounds < 64; rounds++) {
+		int n = take(ev, REAP_BATCH);
+
+		if (n <= 0) {
+			/* The eventfd showed in the epoll set: clear it, then look once more. */
+			if (!again || !poll_reap())
+				break;
+			drain_eventfd();
+			again = false;
+			continue;
+		}
+		g_lock();
+		K.submitting = true; /* what completions issue waits for pump() */
+		events(ev, n);
+		K.submitting = false;
+		pump(); /* and slots were freed */
+		g_unlock();
+	}
+	if (!K.ring)
+		drain_eventfd();
+}
+
+/*
+ * Called where a waiter is about to sleep on the epoll set. The eventfd is cleared here, once
+ * per sleep rather than once per completion; what the ring holds already must still end the
+ * sleep at once, so it is signalled again then.
+ */
+static int kaio_pollfds(struct pollfd *pfd, int max)
+{
+	static const uint64_t one = 1;
+
+	if (max < 1)
+		return 0;
+	if (K.ring) {
+		drain_eventfd();
+		if (ring_ready() && write(K.efd, &one, sizeof(one)) < 0) {
+			/* cannot fail short of a full counter, which wakes the sleeper as well */
+		}
+	}
+	pfd[0].fd = poll_fd();
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	return 1;
+}
+
+/* Above what programs use and select() can see, where the limit allows. */
+static int hold_min(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 2048)
+		return 1024;
+	return (int)(rl.rlim_cur / 2);
+}
+
+static int kaio_init(void)
+{
+	struct aio_ring *ring;
+	unsigned nr = CTX_EVENTS;
+	int ret;
+
+	K.ctx = 0;
+	for (;;) {
+		ret = io_setup((int)nr, &K.ctx);
+		if (ret != -EAGAIN || nr <= CTX_EVENTS_MIN)
+			break;
+		nr /= 2; /* fs.aio-max-nr is shared by the whole system */
+	}
+	if (ret < 0)
+		return ret;
+	K.nr = nr;
+	K.hold_min = hold_min();
+	K.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (K.efd < 0) {
+		ret = -errno;
+		goto err_ctx;
+	}
+	ret = poll_init(K.efd);
+	if (ret)
+		goto err_efd;
+	ring = (struct aio_ring *)K.ctx;
+	if (ring->magic == AIO_RING_MAGIC && ring->header_length == sizeof(*ring) &&
+	    !ring->incompat_features) {
+		long page = sysconf(_SC_PAGESIZE);
+		size_t len = sizeof(*ring) + ring->nr * sizeof(struct io_event);
+
+		len = (len + (size_t)page - 1) & ~((size_t)page - 1);
+		K.ring = ring;
+		/* A child gets no context: it need not carry the parent's ring either. */
+		madvise(ring, len, MADV_DONTFORK);
+		/* memcheck maps the ring for the nr asked, the kernel for about twice as many. */
+		VALGRIND_MAKE_MEM_DEFINED(ring, len);
+	}
+	return 0;
+
+err_efd:
+	close(K.efd);
+	K.efd = -1;
+err_ctx:
+	io_destroy(K.ctx);
+	K.ctx = 0;
+	return ret;
+}
+
+static void kaio_fork_child(void)
+{
+	/*
+	 * The context is the parent's (the child's mm has none; io_destroy would not find it)
+	 * and so are the requests the records describe. Helper threads do not exist here.
+	 */
+	poll_fork_child();
+	if (K.efd >= 0)
+		close(K.efd);
+	for (int i = 0; i < K.nfds; i++)
+		if (K.fds[i].nhold)
+			close(K.fds[i].hold);
+	for (unsigned i = 0; i < K.nslabs; i++)
+		free(K.slabs[i]);
+	free(K.slabs);
+	free(K.fds);
+	memset(&K, 0, sizeof(K));
+	K.efd = -1;
+	pthread_mutex_init(&hp.lock, NULL);
+	pthread_cond_init(&hp.cond, NULL);
+	hp.q.head = hp.q.tail = NULL;
+	hp.queued = hp.threads = hp.idle = 0;
+}
+
+const struct engine engine_kaio = {
+	.name = "kaio",
+	.init = kaio_init,
+	.submit = kaio_submit,
+	.cancel = kaio_cancel,
+	.has_completions = kaio_has_completions,
+	.reap = kaio_reap,
+	.pollfds = kaio_pollfds,
+	.fork_child = kaio_fork_child,
+};

@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The poll part of the native AIO engine: reads and writes on pipes, FIFOs, sockets, ttys
+ * and character devices, done without blocking and without touching the caller's O_NONBLOCK.
+ *
+ * A request is tried at once; only when the descriptor is not ready (EAGAIN) does it wait in
+ * the epoll set, for the one direction it needs, and it is tried again when epoll reports the
+ * descriptor. The core keeps at most one read and one write in flight per stream descriptor,
+ * so a descriptor has at most one waiting request each way. Every transfer happens with
+ * g.lock held, so a cancellation never races one: a request cancelled while waiting has
+ * moved no byte. Registrations are one-shot: one that outlives its descriptor (closed by the
+ * caller while a request waited) reports at most once, and is then ignored.
+ *
+ * How a transfer avoids blocking depends on the descriptor, chosen when the descriptor gets a
+ * request after being idle (a descriptor number may have been reused since):
+ *  - sockets: recv/send with MSG_DONTWAIT;
+ *  - pipes: preadv2 and pwritev2 with RWF_NOWAIT;
+ *  - FIFOs and ttys, which refuse RWF_NOWAIT: a private open file description of the same
+ *    file from /proc/self/fd/N with the caller's access mode and O_NONBLOCK, kept only while
+ *    requests are in flight (an extra FIFO writer would hide end-of-file from readers);
+ *  - other character devices, and a pty master (reopened, it would be a new pty): readiness
+ *    first, then plain read(2) and write(2), which a ready device serves without blocking.
+ *    A device reopened could be a new session of it, and RWF_NOWAIT is not used even where
+ *    allowed: /dev/zero then stops short whenever the scheduler wants the CPU back. A tty
+ *    transfer is sized not to block: FIONREAD for a read, 256-byte pieces for a write (what
+ *    the tty layer takes when it reports POLLOUT).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "engine-poll.h"
+
+#define MAX_RW 0x7ffff000UL /* what read(2) and write(2) move at most in one call */
+#define TTY_CHUNK 256       /* WAKEUP_CHARS: a tty reporting POLLOUT takes this much */
+#define EVENT_BATCH 64
+#define TAG_EXTERNAL UINT64_MAX /* the epoll tag of the descriptor poll_init() was given */
+
+#define RD_READY (EPOLLIN | EPOLLHUP | EPOLLERR)
+#define WR_READY (EPOLLOUT | EPOLLHUP | EPOLLERR)
+
+enum how {
+	HOW_UNKNOWN,
+	HOW_SOCK,   /* recv/send with MSG_DONTWAIT */
+	HOW_NOWAIT, /* preadv2/pwritev2 with RWF_NOWAIT */
+	HOW_REOPEN, /* read/write on a private O_NONBLOCK open file description */
+	HOW_READY,  /* wait for readiness, then a transfer that cannot block */
+};
+
+struct stream {
+	struct req *rd, *wr; /* requests waiting for readiness */
+	uint32_t events;     /* directions enabled in the epoll set; 0: none */
+	bool in_set;         /* registered, maybe disabled by a one-shot report */
+	bool chr, tty;
+	uint8_t how;
+	int msg_flags; /* MSG_EOR on a SOCK_SEQPACKET socket, as write(2) adds it */
+	int priv;      /* HOW_REOPEN: the private description, else -1 */
+};
+
+static struct {
+	int epfd;
+	struct stream **s; /* indexed by descriptor */
+	int ns;
+	unsigned armed; /* streams with directions enabled; atomic */
+	bool stale;     /* a registration may outlive its descriptor; atomic */
+} P = { .epfd = -1 };
+
+static ssize_t sys_ret(ssize_t n)
+{
+	return n < 0 ? -errno : n;
+}
+
+static struct stream *stream_find(int fd)
+{
+	return fd >= 0 && fd < P.ns ? P.s[fd] : NULL;
+}
+
+static struct stream *stream_get(int fd)
+{
+	if (fd >= P.ns) {
+		int n = P.ns ? P.ns : 64;
+		struct stream **t;
+
+		while (n <= fd)
+			n *= 2;
+		t = realloc(P.s, (size_t)n * sizeof(*t));
+		if (!t)
+			return NULL;
+		for (int i = P.ns; i < n; i++)
+			t[i] = NULL;
+		P.s = t;
+		P.ns = n;
+	}
+	if (!P.s[fd]) {
+		P.s[fd] = calloc(1, sizeof(struct stream));
+		if (P.s[fd])
+			P.s[fd]->priv = -1;
+	}
+	return P.s[fd];
+}
+
+static bool reopen(struct stream *s, int fd)
+{
+	char path[40];
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	s->priv = open(path, (fl & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	return s->priv >= 0;
+}
+
+static bool is_pty_master(int fd)
+{
+	unsigned n;
+
+	return ioctl(fd, TIOCGPTN, &n) == 0;
+}
+
+/* Called when the descriptor gets a request after being idle. */
+static void setup(struct stream *s, int fd)
+{
+	struct termios tio;
+	struct stat st;
+
+	s->how = HOW_NOWAIT;
+	s->chr = s->tty = false;
+	s->msg_flags = 0;
+	if (fstat(fd, &st) < 0)
+		return; /* the transfer reports the error */
+	if (S_ISSOCK(st.st_mode)) {
+		socklen_t len = sizeof(int);
+		int type = 0;
+
+		s->how = HOW_SOCK;
+		if (!getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) && type == SOCK_SEQPACKET)
+			s->msg_flags = MSG_EOR;
+		return;
+	}
+	s->chr = S_ISCHR(st.st_mode);
+	if (!s->chr)
+		return;
+	s->how = HOW_READY;
+	if (tcgetattr(fd, &tio) < 0)
+		return;
+	s->tty = true;
+	if (!is_pty_master(fd) && reopen(s, fd))
+		s->how = HOW_REOPEN;
+}
+
+/* RWF_NOWAIT refused: a FIFO is reopened, a character device waits for readiness. */
+static void nowait_refused(struct stream *s, int fd)
+{
+	s->how = !s->chr && reopen(s, fd) ? HOW_REOPEN : HOW_READY;
+}
+
+static void release_if_idle(struct stream *s)
+{
+	if (s->rd || s->wr)
+		return;
+	if (s->priv >= 0)
+		close(s->priv);
+	s->priv = -1;
+	s->how = HOW_UNKNOWN;
+}
+
+static uint32_t ready_now(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
+
+	return poll(&p, 1, 0) > 0 ? (uint32_t)p.revents : 0;
+}
+
+static ssize_t ready_read(struct stream *s, int fd, char *buf, size_t len, uint32_t revents)
+{
+	int avail;
+
+	if (!(revents & RD_READY))
+		revents = ready_now(fd, POLLIN);
+	if (!(revents & RD_READY))
+		return -EAGAIN;
+	/* A tty read blocks while its line discipline holds nothing it may hand over. */
+	if (s->tty && !(revents & (EPOLLHUP | EPOLLERR)) && ioctl(fd, FIONREAD, &avail) == 0) {
+		if (avail <= 0)
+			return -EAGAIN;
+		if ((size_t)avail < len)
+			len = (size_t)avail;
+	}
+	return sys_ret(read(fd, buf, len));
+}
+
+static ssize_t ready_write(struct stream *s, int fd, const char *buf, size_t len,
+			   uint32_t revents)
+{
+	size_t done = 0;
+
+	if (!(revents & WR_READY))
+		revents = ready_now(fd, POLLOUT);
+	if (!(revents & WR_READY))
+		return -EAGAIN;
+	if (!s->tty)
+		return sys_ret(write(fd, buf, len));
+	while (done < len) {
+		size_t n = len - done < TTY_CHUNK ? len - done : TTY_CHUNK;
+		ssize_t w;
+
+		if (done && !(ready_now(fd, POLLOUT) & WR_READY))
+			break;
+		w = write(fd, buf + done, n);
+		if (w < 0)
+			return done ? (ssize_t)done : -errno;
+		done += (size_t)w;
+		if ((size_t)w < n)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+/* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
+static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
+{
+	struct aiocb *cb = r->cb;
+	uint64_t left = cb->aio_nbytes - r->done;
+	size_t len = left > MAX_RW ? MAX_RW : left;
+	char *buf = (char *)cb->aio_buf + r->done;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	bool rd = r->op == OP_READ;
+	ssize_t n;
+
+	switch (s->how) {
+	case HOW_SOCK:
+		if (rd && !len)
+			return 0; /* read(2) of nothing on a socket consumes no datagram */
+		n = rd ? recv(r->fd, buf, len, MSG_DONTWAIT)
+		       : send(r->fd, buf, len, MSG_DONTWAIT | s->msg_flags);
+		return sys_ret(n);
+	case HOW_NOWAIT:
+		n = rd ? preadv2(r->fd, &iov, 1, -1, RWF_NOWAIT)
+		       : pwritev2(r->fd, &iov, 1, -1, RWF_NOWAIT);
+		if (n >= 0 || errno != EOPNOTSUPP)
+			return sys_ret(n);
+		nowait_refused(s, r->fd);
+		return transfer(s, r, revents);
+	case HOW_REOPEN:
+		return sys_ret(rd ? read(s->priv, buf, len) : write(s->priv, buf, len));
+	default:
+		return rd ? ready_read(s, r->fd, buf, len, revents)
+			  : ready_write(s, r->fd, buf, len, revents);
+	}
+}
+
+static void set_events(struct stream *s, uint32_t events)
+{
+	if (!s->events && events)
+		__atomic_add_fetch(&P.armed, 1, __ATOMIC_RELAXED);
+	else if (s->events && !events)
+		__atomic_sub_fetch(&P.armed, 1, __ATOMIC_RELAXED);
+	s->events = events;
+}
+
+/* Make the epoll set watch exactly the directions that have a waiting request. 0 or -errno. */
+static int arm(struct stream *s, int fd)
+{
+	uint32_t want = (s->rd ? EPOLLIN : 0) | (s->wr ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = want | EPOLLONESHOT, .data.u64 = (uint64_t)fd };
+	int ret;
+
+	if (want == s->events)
+		return 0;
+	if (!want) {
+		/* A closed descriptor may leave its registration behind: it reports once. */
+		if (epoll_ctl(P.epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != ENOENT)
+			__atomic_store_n(&P.stale, true, __ATOMIC_RELAXED);
+		s->in_set = false;
+		set_events(s, 0);
+		return 0;
+	}
+	ret = epoll_ctl(P.epfd, s->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+	if (ret < 0 && errno == ENOENT) /* the number now names another file */
+		ret = epoll_ctl(P.epfd, EPOLL_CTL_ADD, fd, &ev);
+	else if (ret < 0 && errno == EEXIST)
+		ret = epoll_ctl(P.epfd, EPOLL_CTL_MOD, fd, &ev);
+	if (ret < 0)
+		return -errno;
+	s->in_set = true;
+	set_events(s, want);
+	return 0;
+}
+
+/* Called with g.lock held. */
+void poll_submit(struct req *r)
+{
+	struct stream *s = stream_get(r->fd);
+	struct req **slot;
+	ssize_t n;
+	int err;
+
+	if (!s) {
+		req_complete(r, -EAGAIN);
+		return;
+	}
+	slot = r->op == OP_READ ? &s->rd : &s->wr;
+	if (*slot) {
+		/* The core keeps one read and one write in flight per stream. */
+		req_complete(r, -EAGAIN);
+		return;
+	}
+	if (s->how == HOW_UNKNOWN)
+		setup(s, r->fd);
+	n = transfer(s, r, 0);
+	if (n == -EAGAIN) {
+		*slot = r;
+		err = arm(s, r->fd);
+		if (!err)
+			return;
+		*slot = NULL;
+		n = err;
+	}
+	release_if_idle(s);
+	req_complete(r, n);
+}
+
+/* Called with g.lock held. */
+int poll_cancel(struct req *r)
+{
+	struct stream *s = stream_find(r->fd);
+
+	if (!s)
+		return -ENOENT;
+	if (s->rd == r)
+		s->rd = NULL;
+	else if (s->wr == r)
+		s->wr = NULL;
+	else
+		return -ENOENT;
+	arm(s, r->fd); /* only ever narrows or removes: cannot fail */
+	release_if_idle(s);
+	req_complete(r, -ECANCELED);
+	return 0;
+}
+
+/* Called with g.lock held: epoll reported fd. */
+static void serve(int fd, uint32_t revents)
+{
+	struct stream *s = stream_find(fd);
+	struct req *done[2];
+	int64_t res[2];
+	unsigned n = 0;
+	ssize_t got;
+	int err;
+
+	if (!s || !s->events)
+		return; /* a registration that outlived its request */
+	set_events(s, 0); /* one-shot: the report disabled it */
+	if (s->rd && (revents & RD_READY)) {
+		got = transfer(s, s->rd, revents);
+		if (got != -EAGAIN) {
+			done[n] = s->rd;
+			res[n++] = got;
+			s->rd = NULL;
+		}
+	}
+	if (s->wr && (revents & WR_READY)) {
+		got = transfer(s, s->wr, revents);
+		if (got != -EAGAIN) {
+			done[n] = s->wr;
+			res[n++] = got;
+			s->wr = NULL;
+		}
+	}
+	err = arm(s, fd);
+	if (err) {
+		/* Nothing left to wait with: fail what still waits. */
+		if (s->rd) {
+			done[n] = s->rd;
+			res[n++] = err;
+		}
+		if (s->wr) {
+			done[n] = s->wr;
+			res[n++] = err;
+		}
+		s->rd = s->wr = NULL;
+	}
+	release_if_idle(s);
+	/* The state is settled first: a completion may issue the next request on fd. */
+	for (unsigned i = 0; i < n; i++)
+		req_complete(done[i], res[i]);
+}
+
+bool poll_has_completions(void)
+{
+	struct pollfd p = { .fd = P.epfd, .events = POLLIN, .revents = 0 };
+
+	if (!__atomic_load_n(&P.armed, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&P.stale, __ATOMIC_RELAXED))
+		return false;
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Called with g.reap_lock held, without g.lock. */
+bool poll_reap(void)
+{
+	struct epoll_event ev[EVENT_BATCH];
+	bool external = false;
+	int n;
+
+	if (!__atomic_load_n(&P.armed, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&P.stale, __ATOMIC_RELAXED))
+		return false;
+	n = epoll_wait(P.epfd, ev, EVENT_BATCH, 0);
+	if (n <= 0)
+		return false;
+	g_lock();
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == TAG_EXTERNAL)
+			external = true;
+		else
+			serve((int)ev[i].data.u64, ev[i].events);
+	}
+	g_unlock();
+	return external;
+}
+
+int poll_fd(void)
+{
+	return P.epfd;
+}
+
+int poll_init(int efd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_EXTERNAL };
+	int ret;
+
+	P.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (P.epfd < 0)
+		return -errno;
+	if (epoll_ctl(P.epfd, EPOLL_CTL_ADD, efd, &ev) < 0) {
+		ret = -errno;
+		close(P.epfd);
+		P.epfd = -1;
+		return ret;
+	}
+	return 0;
+}
+
+void poll_fork_child(void)
+{
+	/* The parent's waiting requests are not ours; its private descriptors must not linger. */
+	for (int i = 0; i < P.ns; i++) {
+		if (P.s[i] && P.s[i]->priv >= 0)
+			close(P.s[i]->priv);
+		free(P.s[i]);
+	}
+	free(P.s);
+	if (P.epfd >= 0)
+		close(P.epfd);
+	P.s = NULL;
+	P.ns = 0;
+	P.epfd = -1;
+	P.armed = 0;
+	P.stale = false;
+}

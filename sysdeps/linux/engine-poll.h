@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The poll part of the native AIO engine (engine-kaio.c): reads and writes on descriptors
+ * native AIO cannot serve asynchronously (pipes, FIFOs, sockets, ttys, character devices).
+ * It owns the epoll set that is the engine's one wait point; the native AIO eventfd sits in
+ * it too, so a waiter sleeps on one descriptor for disk and network alike.
+ *
+ * Called with g.lock held: poll_submit, poll_cancel, poll_fd. With g.reap_lock held and
+ * without g.lock: poll_reap. From anywhere: poll_has_completions.
+ */
+#ifndef POSIXAIO_ENGINE_POLL_H
+#define POSIXAIO_ENGINE_POLL_H
+
+#include "internal.h"
+
+/* Create the epoll set and put efd in it. 0 or -errno. */
+int poll_init(int efd);
+/* Transfer now if the descriptor is ready, else wait for it; the result goes to req_complete. */
+void poll_submit(struct req *r);
+/* 0: removed before any byte moved, completed with -ECANCELED; -ENOENT: not waiting here. */
+int poll_cancel(struct req *r);
+/* Something waits for readiness and the epoll set reports some: one poll(2), else none. */
+bool poll_has_completions(void);
+/* Serve the descriptors the epoll set reports ready; true if it reported efd too. */
+bool poll_reap(void);
+/* The descriptor a waiter sleeps on. */
+int poll_fd(void);
+void poll_fork_child(void);
+
+#endif
