@@ -110,6 +110,15 @@ struct req {
 	struct sev sev;
 };
 
+/*
+ * Where the transfer of r goes on after done bytes. Integer arithmetic: an fsync's aio_buf
+ * may be NULL, and NULL + 0 is undefined in C.
+ */
+static inline void *req_buf(const struct req *r, uint64_t done)
+{
+	return (void *)((uintptr_t)r->cb->aio_buf + done);
+}
+
 /* Engines: see sysdeps/linux/engine-uring.c for the reference implementation. */
 struct engine {
 	const char *name;

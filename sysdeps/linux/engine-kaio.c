@@ -301,7 +301,7 @@ static void prep(struct kreq *k)
 	struct aiocb *cb = r->cb;
 	uint64_t left = cb->aio_nbytes - k->done;
 	size_t len = left > MAX_RW ? MAX_RW : left;
-	char *buf = (char *)cb->aio_buf + k->done;
+	char *buf = req_buf(r, k->done);
 	long long off = (r->offset < 0 ? 0 : r->offset) + (long long)k->done;
 
 	switch (r->op) {
@@ -348,7 +348,7 @@ static int64_t helper_io(const struct kreq *k)
 	while (done < cb->aio_nbytes) {
 		uint64_t left = cb->aio_nbytes - done;
 		size_t len = left > MAX_RW ? MAX_RW : left;
-		char *buf = (char *)cb->aio_buf + done;
+		char *buf = req_buf(r, done);
 		off_t off = (r->offset < 0 ? 0 : r->offset) + (off_t)done;
 		ssize_t n = r->op == OP_READ ? pread(k->fd, buf, len, off)
 					     : pwrite(k->fd, buf, len, off);

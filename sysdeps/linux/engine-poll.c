@@ -230,7 +230,7 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 	struct aiocb *cb = r->cb;
 	uint64_t left = cb->aio_nbytes - r->done;
 	size_t len = left > MAX_RW ? MAX_RW : left;
-	char *buf = (char *)cb->aio_buf + r->done;
+	char *buf = req_buf(r, r->done);
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	bool rd = r->op == OP_READ;
 	ssize_t n;

@@ -70,8 +70,7 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 	struct aiocb *cb = r->cb;
 	uint64_t left = cb->aio_nbytes - r->done;
 	unsigned len = (unsigned)(left > MAX_RW ? MAX_RW : left);
-	/* Integer arithmetic: fsync's aio_buf may be NULL, and NULL + 0 is undefined in C. */
-	void *buf = (void *)((uintptr_t)cb->aio_buf + r->done);
+	void *buf = req_buf(r, r->done);
 	uint64_t off = r->offset < 0 ? (uint64_t)-1 : (uint64_t)r->offset + r->done;
 
 	switch (r->op) {
