@@ -285,10 +285,11 @@ static void hold(struct kreq *k)
 
 static void unhold(struct kreq *k)
 {
-	struct fdinfo *fi = &K.fds[k->r->fd];
+	struct fdinfo *fi;
 
 	if (!k->held)
-		return;
+		return; /* (and K.fds may not exist yet) */
+	fi = &K.fds[k->r->fd];
 	if (--fi->nhold == 0)
 		close(fi->hold);
 	k->fd = k->r->fd;
