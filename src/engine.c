@@ -27,8 +27,8 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int init_state; /* 0: not yet, 1: up, -errno: no engine; acquire/release */
 static bool once_done;
 
-static __thread bool tl_locked;
-static __thread struct tstate *tl_ts;
+static TLS bool tl_locked;
+static TLS struct tstate *tl_ts;
 
 void g_lock(void)
 {

@@ -39,6 +39,11 @@
 #include "config.h"
 
 #define EXPORT __attribute__((visibility("default")))
+/*
+ * Per-thread state, in the static TLS block: a preloaded or linked library is there from
+ * the start, and every call would otherwise go through __tls_get_addr.
+ */
+#define TLS __thread __attribute__((tls_model("initial-exec")))
 
 enum req_op {
 	OP_READ,

@@ -208,10 +208,18 @@ static void run_callback(const struct sev *s)
 	pthread_mutex_unlock(&pool.lock);
 }
 
+/* getpid() is a system call in glibc: keep it, and forget it in a forked child. */
+static pid_t own_pid;
+
 static void queue_signal(const struct sev *s)
 {
 	siginfo_t si = { 0 };
-	pid_t pid = getpid();
+	pid_t pid = __atomic_load_n(&own_pid, __ATOMIC_RELAXED);
+
+	if (!pid) {
+		pid = getpid();
+		__atomic_store_n(&own_pid, pid, __ATOMIC_RELAXED);
+	}
 
 	si.si_signo = s->signo;
 	si.si_code = SI_ASYNCIO;
@@ -350,6 +358,7 @@ void bg_put(unsigned n)
 
 void notify_fork_child(void)
 {
+	own_pid = 0;
 	pthread_mutex_init(&pool.lock, NULL);
 	pthread_cond_init(&pool.cond, NULL);
 	pool.head = pool.tail = NULL;

@@ -22,13 +22,13 @@
 #endif
 
 /* Requests finished by this thread while it held g.lock, in order: notified when it lets go. */
-static __thread struct req *tl_done, *tl_done_tail;
+static TLS struct req *tl_done, *tl_done_tail;
 /*
  * Set inside aio_read()/aio_write()/aio_fsync()/lio_listio(): what completes there is
  * notified by the background thread, not by the caller's own thread before the call
  * returns (a signal queued to the process would reach the caller inside the call).
  */
-static __thread bool tl_notify_later;
+static TLS bool tl_notify_later;
 
 void req_notify_later(bool on)
 {
