@@ -85,8 +85,10 @@ static int spawn(void *(*fn)(void *), void *arg, const pthread_attr_t *attr)
 	sigset_t all, old;
 	pthread_attr_t def;
 	pthread_t t;
-	int ret;
+	int ret, state = PTHREAD_CREATE_DETACHED;
 
+	if (attr)
+		pthread_attr_getdetachstate(attr, &state);
 	if (!attr) {
 		pthread_attr_init(&def);
 		pthread_attr_setdetachstate(&def, PTHREAD_CREATE_DETACHED);
@@ -98,8 +100,12 @@ static int spawn(void *(*fn)(void *), void *arg, const pthread_attr_t *attr)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (attr == &def)
 		pthread_attr_destroy(&def);
-	else if (ret == 0)
-		pthread_detach(t); /* the caller's attributes may say joinable: nobody joins */
+	/*
+	 * The caller's attributes may say joinable, and nobody joins: detach. Never a thread
+	 * made detached, which may be gone and its id reused already.
+	 */
+	if (ret == 0 && state == PTHREAD_CREATE_JOINABLE)
+		pthread_detach(t);
 	return ret;
 }
 
