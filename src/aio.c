@@ -209,8 +209,11 @@ static void cancel_one(struct req *r, struct cancel_set *waiting, struct cancel_
 {
 	int rc;
 
-	/* Skip what is done already: an earlier cancel may have finished it, or run it. */
-	if ((r->flags & RF_CANCEL) || (r->state != REQ_ISSUED && r->state != REQ_HELD))
+	/*
+	 * Skip what is done already (an earlier cancel in this loop may have finished it). A
+	 * request an earlier aio_cancel() could not stop is asked again, and counted.
+	 */
+	if (r->state != REQ_ISSUED && r->state != REQ_HELD)
 		return;
 	r->flags |= RF_CANCEL;
 	if (r->state == REQ_HELD) {
@@ -267,10 +270,24 @@ EXPORT int aio_cancel(int fd, struct aiocb *cb)
 			if (waiting.cbs[i]->__error_code == ECANCELED)
 				res.canceled = true;
 	}
+	/*
+	 * Under way when asked: the kernel may still stop it (io_uring interrupts an io-wq
+	 * worker), or it may finish. Give it a moment and answer from how it ended.
+	 */
+	if (running.n) {
+		static const struct timespec moment = { 0, 100 * 1000 * 1000 };
+
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+		wait_for(cancel_set_done, &running, &moment);
+		pthread_setcancelstate(state, NULL);
+	}
 	reap(false);
-	for (unsigned i = 0; i < running.n; i++)
+	for (unsigned i = 0; i < running.n; i++) {
 		if (!aiocb_done(running.cbs[i]))
 			res.notcanceled = true;
+		else if (running.cbs[i]->__error_code == ECANCELED)
+			res.canceled = true;
+	}
 	free(waiting.cbs);
 	free(running.cbs);
 	if (res.notcanceled)
