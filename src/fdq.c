@@ -29,6 +29,8 @@ struct fdq {
 	unsigned rd_issued, wr_issued;
 	uint8_t kind;
 	bool device;
+	dev_t dev; /* the open file the queue's requests are for, once classified */
+	ino_t ino;
 };
 
 static bool is_sync(const struct req *r)
@@ -36,15 +38,22 @@ static bool is_sync(const struct req *r)
 	return r->op == OP_FSYNC || r->op == OP_FDSYNC;
 }
 
-/* device: a character device or an anonymous inode, whose writes may block however asked. */
-static int classify(int fd, bool *device)
+/*
+ * device: a character device or an anonymous inode, whose writes may block however asked.
+ * dev and ino name the open file, to notice a descriptor closed and its number reused.
+ */
+static int classify(int fd, bool *device, dev_t *dev, ino_t *ino)
 {
 	struct stat st;
 	int fl;
 
 	*device = false;
+	*dev = 0;
+	*ino = 0;
 	if (fstat(fd, &st) < 0)
 		return FDK_BAD;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
 	if (S_ISREG(st.st_mode)) {
 		fl = fcntl(fd, F_GETFL);
 		return fl >= 0 && (fl & O_APPEND) ? FDK_APPEND : FDK_FILE;
@@ -59,8 +68,10 @@ static int classify(int fd, bool *device)
 int fd_classify(int fd)
 {
 	bool device;
+	dev_t dev;
+	ino_t ino;
 
-	return classify(fd, &device);
+	return classify(fd, &device, &dev, &ino);
 }
 
 static struct fdq *fdq_get(int fd)
@@ -89,8 +100,22 @@ int fdq_kind(const struct req *r)
 	struct fdq *q = r->fdq;
 
 	if (q->kind == FDK_UNKNOWN)
-		q->kind = (uint8_t)classify(r->fd, &q->device);
+		q->kind = (uint8_t)classify(r->fd, &q->device, &q->dev, &q->ino);
 	return q->kind;
+}
+
+/*
+ * Called with g.lock held before a request goes (again) to the engine after waiting in the
+ * library: is its descriptor still the file it was submitted for? A program may close it
+ * and open another file that takes the number; the request must not touch that one.
+ */
+bool fdq_same_file(const struct req *r)
+{
+	struct stat st;
+
+	if (!r->fdq || r->fdq->kind == FDK_UNKNOWN || r->fdq->kind == FDK_BAD)
+		return true;
+	return fstat(r->fd, &st) == 0 && st.st_dev == r->fdq->dev && st.st_ino == r->fdq->ino;
 }
 
 bool fdq_device(const struct req *r)
@@ -186,6 +211,7 @@ int fdq_enqueue(struct req *r)
 	}
 	r->state = REQ_HELD;
 	STAT_INC(held);
+	fdq_kind(r); /* know the file now, to recognise it when r's turn comes */
 	bg_get(); /* its predecessor may end while the program is away */
 	if (r->op == OP_READ)
 		push(&q->rq_head, &q->rq_tail, r);

@@ -146,10 +146,32 @@ static void disown(struct req *r)
 	r->owner = NULL;
 }
 
+/*
+ * Issue requests that waited in the library (held, or to go on after a short write or
+ * their thread's exit). One whose descriptor now names another file is cancelled, as
+ * POSIX's close() allows: it must never touch the new file.
+ */
+static void issue_again(struct req **reqs, unsigned n)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (fdq_same_file(reqs[i])) {
+			reqs[k++] = reqs[i];
+			continue;
+		}
+		reqs[i]->flags |= RF_CANCEL;
+		reqs[i]->state = REQ_ISSUED;
+		req_complete(reqs[i], -ECANCELED);
+	}
+	if (k)
+		req_issue(reqs, k);
+}
+
 static void reissue(struct req *r)
 {
 	disown(r);
-	req_issue(&r, 1);
+	issue_again(&r, 1);
 }
 
 /* A write on a stream is done whole, as write(2) on a blocking descriptor would. */
@@ -236,18 +258,51 @@ static void req_finish_locked(struct req *r, int64_t res)
 		tl_done = r;
 	tl_done_tail = r;
 	if (nready)
-		req_issue(ready, nready);
+		issue_again(ready, nready);
+}
+
+/*
+ * Completions that arrive while this thread is already finishing one (a held request
+ * cancelled on its turn, a submission failing at once) wait here, so that a long queue
+ * unwinds in a loop and never as deep recursion.
+ */
+static TLS bool tl_finishing;
+static TLS struct req *tl_later, *tl_later_tail;
+
+/* Called with g.lock held. */
+static void finish(struct req *r, int64_t res)
+{
+	if (tl_finishing) {
+		r->res = res;
+		r->next = NULL;
+		if (tl_later_tail)
+			tl_later_tail->next = r;
+		else
+			tl_later = r;
+		tl_later_tail = r;
+		return;
+	}
+	tl_finishing = true;
+	req_finish_locked(r, res);
+	while (tl_later) {
+		r = tl_later;
+		tl_later = r->next;
+		if (!tl_later)
+			tl_later_tail = NULL;
+		req_finish_locked(r, r->res);
+	}
+	tl_finishing = false;
 }
 
 /* The one way a request completes: res is the byte count or -errno. */
 void req_complete(struct req *r, int64_t res)
 {
 	if (g_locked()) {
-		req_finish_locked(r, res);
+		finish(r, res);
 		return;
 	}
 	g_lock();
-	req_finish_locked(r, res);
+	finish(r, res);
 	g_unlock();
 }
 
@@ -357,4 +412,6 @@ void req_fork_child(void)
 	g.nslabs = g.cap_slabs = 0;
 	g.free = NULL;
 	tl_done = tl_done_tail = NULL;
+	tl_later = tl_later_tail = NULL;
+	tl_finishing = false;
 }
