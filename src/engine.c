@@ -140,6 +140,27 @@ static void fork_child(void)
 	__atomic_store_n(&init_state, 0, __ATOMIC_RELEASE);
 }
 
+/*
+ * fork() while another thread is starting the library would leave the child with the start
+ * half done and init_lock held forever: the prepare handler waits for the start to end.
+ * The handlers are the one thing registered at load time, since they must exist before
+ * any thread can take init_lock; they cost nothing until the program forks.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&init_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&init_lock);
+}
+
+__attribute__((constructor)) static void register_fork_handlers(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 static int try_engine(const struct engine *e, bool forced)
 {
 	int ret = e->init();
@@ -163,7 +184,6 @@ static int engine_start(void)
 	if (!once_done) {
 		if (pthread_key_create(&g.tkey, tstate_exit))
 			return -EAGAIN;
-		pthread_atfork(NULL, NULL, fork_child);
 		atexit(process_exiting);
 		const char *st = secure_getenv("POSIXAIO_STATS");
 		if (st && strcmp(st, "0") && *st)
