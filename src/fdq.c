@@ -281,6 +281,9 @@ struct req *fdq_first(int fd)
 
 void fdq_fork_child(void)
 {
+	for (int i = 0; i < g.nfds; i++)
+		free(g.fds[i]);
+	free(g.fds);
 	g.fds = NULL;
 	g.nfds = 0;
 }

@@ -408,6 +408,10 @@ void req_finish_deferred(void)
 
 void req_fork_child(void)
 {
+	/* The parent's requests are not the child's: let their memory go. */
+	for (uint32_t i = 0; i < g.nslabs; i++)
+		free(g.slabs[i]);
+	free(g.slabs);
 	g.slabs = NULL;
 	g.nslabs = g.cap_slabs = 0;
 	g.free = NULL;
