@@ -266,8 +266,14 @@ static void set_events(struct stream *s, uint32_t events)
 	s->events = events;
 }
 
-/* Make the epoll set watch exactly the directions that have a waiting request. 0 or -errno. */
-static int arm(struct stream *s, int fd)
+/*
+ * Make the epoll set watch exactly the directions that have a waiting request. 0 or -errno.
+ * fresh: a request just submitted on fd, which may name a new file since the last one;
+ * otherwise the requests wait for the file they were submitted for, and a registration
+ * gone (that file was closed, and the number may now name another) is -ECANCELED: they
+ * must never touch another file.
+ */
+static int arm(struct stream *s, int fd, bool fresh)
 {
 	uint32_t want = (s->rd ? EPOLLIN : 0) | (s->wr ? EPOLLOUT : 0);
 	struct epoll_event ev = { .events = want | EPOLLONESHOT, .data.u64 = (uint64_t)fd };
@@ -284,6 +290,8 @@ static int arm(struct stream *s, int fd)
 		return 0;
 	}
 	ret = epoll_ctl(P.epfd, s->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+	if (ret < 0 && errno == ENOENT && !fresh)
+		return -ECANCELED;
 	if (ret < 0 && errno == ENOENT) /* the number now names another file */
 		ret = epoll_ctl(P.epfd, EPOLL_CTL_ADD, fd, &ev);
 	else if (ret < 0 && errno == EEXIST)
@@ -318,7 +326,7 @@ void poll_submit(struct req *r)
 	n = transfer(s, r, 0);
 	if (n == -EAGAIN) {
 		*slot = r;
-		err = arm(s, r->fd);
+		err = arm(s, r->fd, true);
 		if (!err)
 			return;
 		*slot = NULL;
@@ -341,7 +349,7 @@ int poll_cancel(struct req *r)
 		s->wr = NULL;
 	else
 		return -ENOENT;
-	arm(s, r->fd); /* only ever narrows or removes: cannot fail */
+	arm(s, r->fd, false); /* only ever narrows or removes */
 	release_if_idle(s);
 	req_complete(r, -ECANCELED);
 	return 0;
@@ -360,6 +368,22 @@ static void serve(int fd, uint32_t revents)
 	if (!s || !s->events)
 		return; /* a registration that outlived its request */
 	set_events(s, 0); /* one-shot: the report disabled it */
+	if ((s->rd && !fdq_same_file(s->rd)) || (s->wr && !fdq_same_file(s->wr))) {
+		/* The file was closed and the number reused: those requests are cancelled. */
+		revents = 0;
+		if (s->rd) {
+			s->rd->flags |= RF_CANCEL;
+			done[n] = s->rd;
+			res[n++] = -ECANCELED;
+			s->rd = NULL;
+		}
+		if (s->wr) {
+			s->wr->flags |= RF_CANCEL;
+			done[n] = s->wr;
+			res[n++] = -ECANCELED;
+			s->wr = NULL;
+		}
+	}
 	if (s->rd && (revents & RD_READY)) {
 		got = transfer(s, s->rd, revents);
 		if (got != -EAGAIN) {
@@ -376,7 +400,7 @@ static void serve(int fd, uint32_t revents)
 			s->wr = NULL;
 		}
 	}
-	err = arm(s, fd);
+	err = arm(s, fd, false);
 	if (err) {
 		/* Nothing left to wait with: fail what still waits. */
 		if (s->rd) {
