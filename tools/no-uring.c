@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * no-uring PROGRAM [ARGS...]: run PROGRAM with io_uring refused the way container runtimes
- * refuse it (Docker's and containerd's default seccomp profiles): io_uring_setup,
- * io_uring_enter and io_uring_register fail with EPERM. Tests use it to prove that the
- * library falls back to native AIO by itself.
+ * no-uring [--errno NAME] PROGRAM [ARGS...]: run PROGRAM with io_uring refused the way
+ * container runtimes refuse it (Docker's and containerd's default seccomp profiles):
+ * io_uring_setup, io_uring_enter and io_uring_register fail with EPERM. Tests use it to prove
+ * that the library falls back to native AIO by itself. --errno picks another error: ENOSYS is
+ * what a kernel built without io_uring answers, EACCES what kernel.io_uring_disabled gives an
+ * unprivileged process.
  */
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -24,20 +27,58 @@
 #error "no-uring: add this architecture's AUDIT_ARCH value"
 #endif
 
-#define DENY(nr)                                                                                   \
+#define DENY(nr, err)                                                                              \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),                                           \
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((err) & SECCOMP_RET_DATA))
+
+static const struct {
+	const char *name;
+	int err;
+} errnos[] = {
+	{"EPERM", EPERM}, {"ENOSYS", ENOSYS}, {"EACCES", EACCES}, {"EINVAL", EINVAL},
+	{"ENOMEM", ENOMEM},
+};
+
+/* An errno by name (ENOSYS) or number (38); -1 if it is neither. */
+static int parse_errno(const char *arg)
+{
+	char *end;
+	long n;
+
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (!strcmp(arg, errnos[i].name))
+			return errnos[i].err;
+	n = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || n <= 0 || n > 4095)
+		return -1;
+	return (int)n;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: no-uring [--errno EPERM|ENOSYS|EACCES|EINVAL|ENOMEM|NUMBER] "
+			"PROGRAM [ARGS...]\n");
+	return 2;
+}
 
 int main(int argc, char **argv)
 {
+	int err = EPERM;
+
+	if (argc >= 2 && !strcmp(argv[1], "--errno")) {
+		if (argc < 3 || (err = parse_errno(argv[2])) < 0)
+			return usage();
+		argv += 2;
+		argc -= 2;
+	}
 	struct sock_filter filter[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		DENY(__NR_io_uring_setup),
-		DENY(__NR_io_uring_enter),
-		DENY(__NR_io_uring_register),
+		DENY(__NR_io_uring_setup, err),
+		DENY(__NR_io_uring_enter, err),
+		DENY(__NR_io_uring_register, err),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {
@@ -45,10 +86,8 @@ int main(int argc, char **argv)
 		.filter = filter,
 	};
 
-	if (argc < 2 || !strcmp(argv[1], "--help")) {
-		fprintf(stderr, "usage: no-uring PROGRAM [ARGS...]\n");
-		return 2;
-	}
+	if (argc < 2 || !strcmp(argv[1], "--help"))
+		return usage();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
 		perror("no-uring: seccomp");

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A libFuzzer harness for the POSIX AIO calls: the input is a program of calls with arbitrary
+ * aiocb fields, run against real descriptors (a file, a pipe, a stream socketpair, -1 and a
+ * closed number). Each byte string is one run: everything it submits is waited for or
+ * cancelled before it returns, so runs do not leak into each other.
+ *
+ * Invariants checked (a violation aborts with a message, which libFuzzer saves as a crash):
+ * no crash or sanitizer report; a submission that fails says EINVAL, EBADF, EAGAIN or ENOSYS;
+ * aio_error is EINPROGRESS, 0 or a positive errno, and aio_return matches it (-1 on error,
+ * 0..nbytes on success); every accepted request leaves EINPROGRESS once waited for (a
+ * bounded wait, or it is a hang); a SIGEV_THREAD request is notified exactly once and only
+ * in its own run; no byte outside a request's buffer changes (guard bytes around each).
+ */
+#include <aio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOTS 16
+#define BUF 512
+#define GUARD 32
+#define GUARD_BYTE 0xa5
+#define MAX_OPS 64
+#define HANG_MS 5000
+#define NFDS 8
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct slot {
+	struct aiocb cb;
+	bool used;	 /* submitted (or maybe submitted, as a lio_listio member) */
+	bool counted;	 /* SIGEV_THREAD on a single submission: exactly one callback */
+	unsigned char mem[GUARD + BUF + GUARD];
+};
+
+static struct slot slots[SLOTS];
+static atomic_int notified[SLOTS];
+static atomic_int stray;
+static unsigned run_id;
+static int fds[NFDS]; /* file, pipe r, pipe w, sock a, sock b, -1, closed, file again */
+static int feeders[2]; /* pipe write end, socket peer: feed and drain */
+
+struct input {
+	const uint8_t *p;
+	size_t left;
+};
+
+static unsigned get(struct input *in, unsigned bytes)
+{
+	unsigned v = 0;
+
+	while (bytes--) {
+		v <<= 8;
+		if (in->left) {
+			v |= *in->p++;
+			in->left--;
+		}
+	}
+	return v;
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fuzz_api invariant broken: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(descriptors: file %d, pipe %d/%d, socketpair %d/%d, closed %d)\n",
+		fds[0], fds[1], fds[2], fds[3], fds[4], fds[6]);
+	abort();
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_thread(union sigval v)
+{
+	unsigned id = (unsigned)v.sival_int;
+
+	if (id >> 8 != (run_id & 0xffffff) || (id & 0xff) >= SLOTS) {
+		atomic_fetch_add(&stray, 1);
+		return;
+	}
+	atomic_fetch_add(&notified[id & 0xff], 1);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static void setup(void)
+{
+	char path[] = "/tmp/posixaio-fuzz-XXXXXX";
+	int p[2], s[2], f, closed;
+	struct sigaction sa;
+
+	f = mkstemp(path);
+	if (f == -1 || unlink(path) == -1 || ftruncate(f, 65536) == -1)
+		die("cannot make the scratch file: %s", strerror(errno));
+	if (pipe(p) == -1 || socketpair(AF_UNIX, SOCK_STREAM, 0, s) == -1)
+		die("cannot make the pipe or socketpair");
+	closed = dup(f);
+	close(closed);
+	closed = 1000;
+	while (fcntl(closed, F_GETFD) != -1)
+		closed++;
+	fds[0] = f;
+	fds[1] = p[0];
+	fds[2] = p[1];
+	fds[3] = s[0];
+	fds[4] = s[1];
+	fds[5] = -1;
+	fds[6] = closed;
+	fds[7] = f;
+	feeders[0] = p[1];
+	feeders[1] = s[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGRTMIN + 5, &sa, NULL);
+}
+
+static void check_guards(int i)
+{
+	const unsigned char *m = slots[i].mem;
+
+	for (int k = 0; k < GUARD; k++)
+		if (m[k] != GUARD_BYTE || m[GUARD + BUF + k] != GUARD_BYTE)
+			die("slot %d: a guard byte changed: something wrote outside the buffer", i);
+}
+
+/* Fill slot i's aiocb from the input; false if the slot is busy. */
+static bool prep(struct input *in, int i, int opcode, bool for_wait)
+{
+	struct slot *s = &slots[i];
+	unsigned off = get(in, 2) % BUF, len = get(in, 2) % (BUF + 1), how = get(in, 1);
+	int fd = fds[get(in, 1) % NFDS];
+
+	if (s->used)
+		return false;
+	if (off + len > BUF)
+		len = BUF - off;
+	/* A LIO_WAIT list must not wait on a stream nobody feeds: use the file there. */
+	if (for_wait && fd >= 0 && fd != fds[0] && fd != fds[6])
+		fd = fds[0];
+	memset(&s->cb, 0, sizeof(s->cb));
+	memset(s->mem, GUARD_BYTE, sizeof(s->mem));
+	for (unsigned k = 0; k < BUF; k++)
+		s->mem[GUARD + k] = (unsigned char)(k + how);
+	s->cb.aio_fildes = fd;
+	s->cb.aio_buf = s->mem + GUARD + off;
+	s->cb.aio_nbytes = len;
+	s->cb.aio_lio_opcode = opcode;
+	switch (how & 3) {
+	case 0: s->cb.aio_offset = (off_t)get(in, 2) * 16; break;
+	case 1: s->cb.aio_offset = -(off_t)get(in, 1); break;
+	case 2: s->cb.aio_offset = (off_t)get(in, 4) << 12; break;
+	default: s->cb.aio_offset = get(in, 2); break;
+	}
+	s->cb.aio_reqprio = (how & 4) ? (int)(int8_t)get(in, 1) : 0;
+	switch ((how >> 3) & 7) {
+	case 1:
+		s->cb.aio_sigevent.sigev_notify = SIGEV_SIGNAL;
+		s->cb.aio_sigevent.sigev_signo = SIGRTMIN + 5;
+		break;
+	case 2:
+		s->cb.aio_sigevent.sigev_notify = SIGEV_THREAD;
+		s->cb.aio_sigevent.sigev_notify_function = on_thread;
+		s->cb.aio_sigevent.sigev_value.sival_int = (int)(((run_id & 0xffffff) << 8) | i);
+		break;
+	case 3:
+		s->cb.aio_sigevent.sigev_notify = (int)get(in, 1); /* usually invalid */
+		s->cb.aio_sigevent.sigev_signo = SIGRTMIN + 5;
+		break;
+	default:
+		s->cb.aio_sigevent.sigev_notify = SIGEV_NONE;
+		break;
+	}
+	return true;
+}
+
+static void check_submit_errno(int ret, const char *call)
+{
+	if (ret == -1 && errno != EINVAL && errno != EBADF && errno != EAGAIN && errno != ENOSYS)
+		die("%s failed with errno %d (%s)", call, errno, strerror(errno));
+}
+
+/* Check a finished slot's result and free it. */
+static void reap(int i)
+{
+	struct slot *s = &slots[i];
+	int err = aio_error(&s->cb);
+	ssize_t ret;
+
+	if (err == EINPROGRESS)
+		return;
+	if (err < 0 || err > 4095)
+		die("slot %d: aio_error %d", i, err);
+	ret = aio_return(&s->cb);
+	if (err == 0 && (ret < 0 || (size_t)ret > s->cb.aio_nbytes))
+		die("slot %d: success with aio_return %zd for %zu bytes", i, ret,
+		    s->cb.aio_nbytes);
+	if (err != 0 && ret != -1)
+		die("slot %d: aio_error %d with aio_return %zd", i, err, ret);
+	check_guards(i);
+	if (s->counted) {
+		/* The callback follows the result: wait for it before the slot is reused. */
+		int64_t deadline = now_ms() + HANG_MS;
+
+		while (atomic_load(&notified[i]) == 0 && now_ms() < deadline)
+			usleep(100);
+		if (atomic_load(&notified[i]) != 1)
+			die("slot %d: SIGEV_THREAD notified %d times, expected once (op %d, fd %d, "
+			    "%zu bytes at %lld, aio_error %d)", i, atomic_load(&notified[i]),
+			    s->cb.aio_lio_opcode, s->cb.aio_fildes, s->cb.aio_nbytes,
+			    (long long)s->cb.aio_offset, err);
+		s->counted = false;
+	}
+	s->used = false;
+}
+
+static void op_submit(struct input *in)
+{
+	int i = (int)(get(in, 1) % SLOTS), kind = (int)get(in, 1) % 4, ret;
+	static const int opcode[] = {LIO_READ, LIO_WRITE, LIO_NOP, LIO_NOP};
+
+	if (!prep(in, i, opcode[kind], false))
+		return;
+	/* Before the submission: the callback may run before aio_write() returns. */
+	atomic_store(&notified[i], 0);
+	errno = 0;
+	switch (kind) {
+	case 0: ret = aio_read(&slots[i].cb); break;
+	case 1: ret = aio_write(&slots[i].cb); break;
+	case 2:
+		slots[i].cb.aio_lio_opcode = 100; /* marks an fsync in messages */
+		ret = aio_fsync(O_SYNC, &slots[i].cb);
+		break;
+	default:
+		slots[i].cb.aio_lio_opcode = 101;
+		ret = aio_fsync(O_DSYNC, &slots[i].cb);
+		break;
+	}
+	check_submit_errno(ret, "a submission");
+	if (ret == 0) {
+		slots[i].used = true;
+		slots[i].counted = slots[i].cb.aio_sigevent.sigev_notify == SIGEV_THREAD;
+	}
+}
+
+static void op_lio(struct input *in)
+{
+	struct aiocb *list[8];
+	int n = (int)get(in, 1) % 9, mode = (get(in, 1) & 1) ? LIO_WAIT : LIO_NOWAIT, ret;
+	int idx[8], m = 0;
+	static const int opcodes[] = {LIO_READ, LIO_WRITE, LIO_NOP, 77};
+
+	for (int k = 0; k < n; k++) {
+		int i = (int)(get(in, 1) % SLOTS);
+
+		if (slots[i].used) {
+			list[k] = NULL;
+			continue;
+		}
+		bool dup = false;
+
+		for (int j = 0; j < m; j++)
+			dup |= idx[j] == i;
+		if (dup || !prep(in, i, opcodes[get(in, 1) % 4], mode == LIO_WAIT)) {
+			list[k] = NULL;
+			continue;
+		}
+		/* lio_listio members: SIGEV_NONE or a signal, never counted. */
+		if (slots[i].cb.aio_sigevent.sigev_notify == SIGEV_THREAD)
+			slots[i].cb.aio_sigevent.sigev_notify = SIGEV_NONE;
+		list[k] = &slots[i].cb;
+		idx[m++] = i;
+	}
+	errno = 0;
+	ret = lio_listio(mode, list, n, NULL);
+	if (ret == -1 && errno != EINVAL && errno != EAGAIN && errno != EIO && errno != EINTR &&
+	    errno != ENOSYS)
+		die("lio_listio failed with errno %d (%s)", errno, strerror(errno));
+	/* Any member may have been submitted: wait for each like a submitted request. */
+	for (int j = 0; j < m; j++) {
+		slots[idx[j]].used = true;
+		slots[idx[j]].counted = false;
+	}
+}
+
+static void op_cancel(struct input *in)
+{
+	int i = (int)(get(in, 1) % SLOTS), ret;
+	int fd = fds[get(in, 1) % NFDS];
+
+	errno = 0;
+	if (slots[i].used && (get(in, 1) & 1))
+		ret = aio_cancel(slots[i].cb.aio_fildes, &slots[i].cb);
+	else
+		ret = aio_cancel(fd, NULL);
+	if (ret == -1 && errno != EBADF && errno != EINVAL)
+		die("aio_cancel failed with errno %d", errno);
+	if (ret != -1 && ret != AIO_CANCELED && ret != AIO_NOTCANCELED && ret != AIO_ALLDONE)
+		die("aio_cancel returned %d", ret);
+}
+
+static void op_suspend(struct input *in)
+{
+	const struct aiocb *list[SLOTS];
+	struct timespec ts = {0, (long)(get(in, 1) % 4) * 100000};
+	int n = 0, ret;
+
+	for (int i = 0; i < SLOTS; i++)
+		list[n++] = slots[i].used ? &slots[i].cb : NULL;
+	errno = 0;
+	ret = aio_suspend(list, n, &ts);
+	if (ret == -1 && errno != EAGAIN && errno != EINTR)
+		die("aio_suspend failed with errno %d", errno);
+}
+
+static void feed(int which, unsigned len)
+{
+	static const char bytes[BUF];
+
+	fcntl(feeders[which], F_SETFL, O_NONBLOCK);
+	if (write(feeders[which], bytes, len % BUF + 1) < 0 && errno != EAGAIN)
+		die("feeding the stream failed: %s", strerror(errno));
+	fcntl(feeders[which], F_SETFL, 0);
+}
+
+/* Empty both streams in both directions without blocking. */
+static void drain(void)
+{
+	char buf[4096];
+	int ends[] = {fds[1], fds[3], fds[4]};
+
+	for (int k = 0; k < 3; k++) {
+		int fl = fcntl(ends[k], F_GETFL);
+
+		fcntl(ends[k], F_SETFL, fl | O_NONBLOCK);
+		while (read(ends[k], buf, sizeof(buf)) > 0)
+			;
+		fcntl(ends[k], F_SETFL, fl);
+	}
+}
+
+/* Cancel and wait for everything this run started, then check its notifications. */
+static void finish(void)
+{
+	int64_t deadline = now_ms() + HANG_MS;
+
+	for (int i = 0; i < SLOTS; i++)
+		if (slots[i].used && slots[i].cb.aio_fildes >= 0)
+			aio_cancel(slots[i].cb.aio_fildes, &slots[i].cb);
+	for (;;) {
+		bool busy = false;
+
+		for (int i = 0; i < SLOTS; i++) {
+			if (!slots[i].used)
+				continue;
+			reap(i);
+			busy |= slots[i].used;
+		}
+		if (!busy)
+			break;
+		if (now_ms() > deadline)
+			die("requests still in progress %d ms after they were cancelled", HANG_MS);
+		/* Requests the cancel could not stop: feed pending reads, drain pending writes. */
+		feed(0, BUF);
+		feed(1, BUF);
+		drain();
+		usleep(1000);
+	}
+	drain();
+	if (atomic_load(&stray))
+		die("%d SIGEV_THREAD notifications arrived for a request of another run",
+		    atomic_load(&stray));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool ready;
+	struct input in = {data, size};
+
+	if (!ready) {
+		setup();
+		ready = true;
+	}
+	run_id++;
+	for (int ops = 0; ops < MAX_OPS && in.left; ops++) {
+		unsigned op = get(&in, 1);
+
+		switch (op % 8) {
+		case 0:
+		case 1: op_submit(&in); break;
+		case 2: op_lio(&in); break;
+		case 3: op_cancel(&in); break;
+		case 4: op_suspend(&in); break;
+		case 5: {
+			int i = (int)(get(&in, 1) % SLOTS);
+
+			if (slots[i].used)
+				reap(i);
+			break;
+		}
+		case 6: feed(get(&in, 1) & 1, get(&in, 2)); break;
+		default: drain(); break;
+		}
+	}
+	finish();
+	return 0;
+}
