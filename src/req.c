@@ -365,6 +365,36 @@ bool req_notify_pending(const struct aiocb *cb)
 }
 
 /*
+ * Called with g.lock held: take out of list the requests whose signal would reach the
+ * caller inside the submitting call, and queue them for the background thread. A callback
+ * runs on a pool thread anyway, so it is handed over at once.
+ */
+static struct req *signals_for_later(struct req *list)
+{
+	struct req *keep = NULL, **tail = &keep, *r, *next;
+	bool queued = false;
+
+	for (r = list; r; r = next) {
+		next = r->next;
+		r->next = NULL;
+		if (r->sev.notify == SIGEV_SIGNAL || r->sev.notify == SIGEV_THREAD_ID) {
+			if (g.bg_reqs_tail)
+				g.bg_reqs_tail->next = r;
+			else
+				g.bg_reqs = r;
+			g.bg_reqs_tail = r;
+			queued = true;
+			continue;
+		}
+		*tail = r;
+		tail = &r->next;
+	}
+	if (queued)
+		bg_wake();
+	return keep;
+}
+
+/*
  * Called with g.lock held, from g_unlock(): deliver the sigevents of what this thread
  * finished (outside the lock: they are system calls and may create threads), then free.
  */
@@ -372,28 +402,11 @@ void req_finish_deferred(void)
 {
 	while (tl_done) {
 		struct req *list = tl_done, *r, *next;
-		bool later = tl_notify_later && g.bg_running;
 
 		tl_done = tl_done_tail = NULL;
 		list = hold_for_lio_waiters(list);
-		if (later) {
-			for (r = list; r; r = next) {
-				next = r->next;
-				if (!sev_needs_thread(&r->sev)) {
-					req_notified(r);
-					continue;
-				}
-				r->next = NULL;
-				if (g.bg_reqs_tail)
-					g.bg_reqs_tail->next = r;
-				else
-					g.bg_reqs = r;
-				g.bg_reqs_tail = r;
-			}
-			bg_wake();
-			waiters_wake();
-			continue;
-		}
+		if (tl_notify_later && g.bg_running)
+			list = signals_for_later(list);
 		pthread_mutex_unlock(&g.lock);
 		for (r = list; r; r = r->next)
 			sev_deliver(&r->sev);
