@@ -120,7 +120,7 @@ static void fork_child(void)
 {
 	pthread_mutex_init(&g.lock, NULL);
 	pthread_mutex_init(&g.reap_lock, NULL);
-	pthread_mutex_init(&init_lock, NULL);
+	pthread_mutex_unlock(&init_lock); /* taken by fork_prepare() in this very thread */
 	if (g.eng)
 		g.eng->fork_child();
 	g.eng = NULL;
