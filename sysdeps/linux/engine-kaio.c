@@ -466,6 +466,13 @@ static void refused(struct kreq *k, int err)
 	finish(k, err);
 }
 
+/* Would a RWF_NOWAIT attempt that ended with res go on, by helper or resubmission? */
+static bool would_go_on(const struct kreq *k, long res, uint64_t left)
+{
+	return res == -EAGAIN || res == -EOPNOTSUPP ||
+	       (res == -EINVAL && k->r->op == OP_WRITE) || (res > 0 && (uint64_t)res < left);
+}
+
 /* Called with g.lock held: the kernel finished k with res. */
 static void event(struct kreq *k, long res)
 {
@@ -473,6 +480,15 @@ static void event(struct kreq *k, long res)
 
 	K.inflight--;
 	k->where = K_NONE;
+	if (k->nowait && !k->held && would_go_on(k, res, left) && !fdq_same_file(k->r)) {
+		/*
+		 * The kernel let go of the file, and its descriptor was closed and the number
+		 * reused meanwhile: going on by number would touch the new file.
+		 */
+		k->r->flags |= RF_CANCEL;
+		finish(k, res > 0 ? res : -ECANCELED);
+		return;
+	}
 	if (k->nowait) {
 		if (res == -EAGAIN || res == -EOPNOTSUPP ||
 		    (res == -EINVAL && k->r->op == OP_WRITE)) {
