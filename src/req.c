@@ -220,7 +220,9 @@ static void req_finish_locked(struct req *r, int64_t res)
 		reissue(r);
 		return;
 	}
-	if (res == -ESPIPE && r->offset >= 0) {
+	if (res == -ESPIPE && r->offset >= 0 && (r->flags & RF_CANCEL)) {
+		res = -ECANCELED; /* nothing moved, and the program asked to cancel it */
+	} else if (res == -ESPIPE && r->offset >= 0) {
 		/*
 		 * A socket refuses an offset other than 0 (a pipe ignores it): offsets mean
 		 * nothing on a stream, so go on from the current position, as glibc does.

@@ -382,8 +382,18 @@ static void finish(void)
 		}
 		if (!busy)
 			break;
-		if (now_ms() > deadline)
+		if (now_ms() > deadline) {
+			for (int i = 0; i < SLOTS; i++)
+				if (slots[i].used)
+					fprintf(stderr, "stuck: slot %d op %d fd %d %zu bytes at %lld, "
+						"sigev %d, aio_error %d\n", i,
+						slots[i].cb.aio_lio_opcode, slots[i].cb.aio_fildes,
+						slots[i].cb.aio_nbytes,
+						(long long)slots[i].cb.aio_offset,
+						slots[i].cb.aio_sigevent.sigev_notify,
+						aio_error(&slots[i].cb));
 			die("requests still in progress %d ms after they were cancelled", HANG_MS);
+		}
 		/* Requests the cancel could not stop: feed pending reads, drain pending writes. */
 		feed(0, BUF);
 		feed(1, BUF);
