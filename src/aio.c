@@ -17,11 +17,14 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 
 	if (err)
 		return err;
-	if (op != OP_READ && op != OP_WRITE)
+	if ((op & ~OP_VEC) != OP_READ && (op & ~OP_VEC) != OP_WRITE)
 		return 0;
 	if (cb->aio_reqprio < 0 || cb->aio_reqprio > AIO_PRIO_DELTA_MAX)
 		return EINVAL;
 	if (cb->aio_nbytes > SSIZE_MAX)
+		return EINVAL;
+	/* A vectored request's aio_nbytes counts iovecs; the kernel checks their lengths. */
+	if ((op & OP_VEC) && (cb->aio_nbytes == 0 || cb->aio_nbytes > IOV_MAX))
 		return EINVAL;
 	/* A negative offset is an error only where offsets mean something. */
 	if (cb->aio_offset < 0 && cb->aio_fildes >= 0 && lseek(cb->aio_fildes, 0, SEEK_CUR) >= 0)
@@ -42,8 +45,12 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 
 	if (!r)
 		return EAGAIN;
+	claim_release(cb, true); /* a completion of this aiocb nobody claimed: not now */
 	r->cb = cb;
-	r->op = (uint8_t)op;
+	r->op = (uint8_t)(op & ~OP_VEC);
+	if (op & OP_VEC)
+		r->flags |= RF_VEC;
+	op &= ~OP_VEC;
 	r->fd = cb->aio_fildes;
 	r->sev = *sev;
 	r->offset = (op == OP_READ || op == OP_WRITE) && cb->aio_offset >= 0 ? cb->aio_offset : -1;
@@ -116,16 +123,31 @@ EXPORT int aio_write(struct aiocb *cb)
 	return submit_one(cb, OP_WRITE);
 }
 
+EXPORT int aio_readv(struct aiocb *cb)
+{
+	return submit_one(cb, OP_READ | OP_VEC);
+}
+
+EXPORT int aio_writev(struct aiocb *cb)
+{
+	return submit_one(cb, OP_WRITE | OP_VEC);
+}
+
+/* POSIX: aio_fsync() needs a descriptor open for writing. */
+bool fsync_fd_ok(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_ACCMODE) != O_RDONLY;
+}
+
 EXPORT int aio_fsync(int op, struct aiocb *cb)
 {
-	int fl;
-
 	if (op != O_SYNC && op != O_DSYNC) {
 		errno = EINVAL;
 		return -1;
 	}
-	fl = fcntl(cb->aio_fildes, F_GETFL);
-	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) {
+	if (!fsync_fd_ok(cb->aio_fildes)) {
 		errno = EBADF;
 		return -1;
 	}
@@ -165,8 +187,13 @@ EXPORT int aio_error(const struct aiocb *cb)
  */
 EXPORT ssize_t aio_return(struct aiocb *cb)
 {
-	aio_error(cb);
-	return cb->__return_value;
+	ssize_t ret;
+
+	if (aio_error(cb) == EINPROGRESS)
+		return cb->__return_value;
+	ret = cb->__return_value;
+	claim_release(cb, false);
+	return ret;
 }
 
 struct cancel_set {

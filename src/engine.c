@@ -129,6 +129,7 @@ static void fork_child(void)
 	fdq_fork_child();
 	wait_fork_child();
 	notify_fork_child();
+	claim_fork_child();
 	g.sq_pending = false;
 	if (tl_ts) {
 		if (tl_ts->efd >= 0)

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "config.h"
 
@@ -51,18 +52,22 @@ enum req_op {
 	OP_FSYNC,
 	OP_FDSYNC,
 };
+/* Added to OP_READ or OP_WRITE where an operation is asked for: aio_readv(), aio_writev(). */
+#define OP_VEC 0x10
 
 enum req_state {
 	REQ_FREE,
 	REQ_HELD,   /* queued in the library behind an earlier request on its descriptor */
 	REQ_ISSUED, /* handed to the engine */
 	REQ_DONE,   /* result published, notification and release pending */
+	REQ_CLAIM,  /* notified; kept until aio_return() or aio_waitcomplete() claims it */
 };
 
 enum req_flags {
 	RF_CANCEL = 1 << 0,  /* aio_cancel() asked the engine to cancel it */
 	RF_NOTIFY = 1 << 1,  /* its sigevent needs the notifier thread */
 	RF_BG = 1 << 3,       /* a stream write, counted in g.bg_needed while it runs */
+	RF_VEC = 1 << 4,      /* aio_readv()/aio_writev(): aio_buf is an iovec array */
 };
 
 /* A sigevent as copied at submission. */
@@ -113,6 +118,14 @@ struct req {
 	uint8_t state;
 	uint8_t flags;
 	struct sev sev;
+	struct iovec *iov; /* a vectored request's rest, after a partial transfer (req_span) */
+	/*
+	 * Read without g.lock by aio_return() (claim.c), so atomic, and last: req_alloc()
+	 * clears the fields above only. claim is gen while the request waits to be claimed,
+	 * claim_cb the aiocb it waits with.
+	 */
+	uint32_t claim;
+	uintptr_t claim_cb;
 };
 
 /*
@@ -123,6 +136,16 @@ static inline void *req_buf(const struct req *r, uint64_t done)
 {
 	return (void *)((uintptr_t)r->cb->aio_buf + done);
 }
+
+/*
+ * What is left of r's transfer after done bytes, as an iovec array (*iov) and its count
+ * (returned): one entry in *one for a plain request (possibly of zero length); for a
+ * vectored one the caller's array, or after a partial transfer a trimmed copy the request
+ * keeps (0 when nothing is left). -ENOMEM. Called by whoever owns r at the time.
+ */
+int req_span(struct req *r, uint64_t done, struct iovec *one, const struct iovec **iov);
+/* Bytes a request transfers in all: aio_nbytes, or a vectored request's sum. */
+uint64_t req_len(const struct req *r);
 
 /* Engines: see sysdeps/linux/engine-uring.c for the reference implementation. */
 struct engine {
@@ -135,6 +158,8 @@ struct engine {
 	bool (*has_completions)(void); /* cheap check, no syscall */
 	void (*reap)(void);            /* deliver completions; called with reap_lock held */
 	int (*pollfds)(struct pollfd *pfd, int max); /* what a waiter polls for completions */
+	/* Optional: make pollfds() quiet unless completions wait (posixaio_fd() went idle). */
+	void (*quiet)(void);
 	void (*fork_child)(void);
 };
 
@@ -177,6 +202,18 @@ struct posixaio {
 	bool sq_pending; /* the engine holds submissions a failed enter left behind */
 
 	pthread_key_t tkey;
+
+	/*
+	 * Requests completed and notified but not yet claimed (claim.c), oldest first. Until
+	 * the program asks for them (claim_mode), only the last CLAIM_KEEP are kept.
+	 */
+	struct req *claim_head, *claim_tail;
+	unsigned nclaim;   /* in the list, claimed or not */
+	unsigned unclaimed; /* atomic */
+	bool claim_mode;
+	bool claim_armed;  /* claim_efd's counter is not zero */
+	int claim_ready;   /* atomic: claim_efd and claim_epfd exist */
+	int claim_efd, claim_epfd;
 };
 
 extern struct posixaio g;
@@ -204,6 +241,7 @@ struct req *req_alloc(void);
 void req_free(struct req *r);
 void req_set_token(struct req *r);
 struct req *req_lookup(const struct aiocb *cb);
+struct req *req_slot(const struct aiocb *cb);
 bool req_notify_pending(const struct aiocb *cb);
 void req_complete(struct req *r, int64_t res);
 void req_issue(struct req **reqs, unsigned n);
@@ -213,6 +251,11 @@ void req_notified(struct req *r);
 void lio_member_notified(struct lio *l);
 void req_fork_child(void);
 void lio_put(struct lio *l);
+
+/* claim.c */
+void claim_push(struct req *r);
+void claim_release(const struct aiocb *cb, bool locked);
+void claim_fork_child(void);
 
 /* fdq.c */
 enum fd_kind {
@@ -247,6 +290,7 @@ void wait_fork_child(void);
 
 /* aio.c */
 int aiocb_check(const struct aiocb *cb, int op, struct sev *sev);
+bool fsync_fd_ok(int fd);
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	      struct req **ready, unsigned *nready);
 bool aiocb_done(const struct aiocb *cb);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "posixaio.h"
 
 #define LIO_BATCH 64
 
@@ -132,6 +133,27 @@ static void member_fail(struct aiocb *cb, int err)
 	__atomic_store_n(&cb->__error_code, err, __ATOMIC_RELEASE);
 }
 
+/* The operation a member asks for (with libposixaio's own opcodes), or -1. */
+static int lio_op(const struct aiocb *cb)
+{
+	switch (cb->aio_lio_opcode) {
+	case LIO_READ:
+		return OP_READ;
+	case LIO_WRITE:
+		return OP_WRITE;
+	case LIO_READV:
+		return OP_READ | OP_VEC;
+	case LIO_WRITEV:
+		return OP_WRITE | OP_VEC;
+	case LIO_FSYNC:
+		return OP_FSYNC;
+	case LIO_FDSYNC:
+		return OP_FDSYNC;
+	default:
+		return -1;
+	}
+}
+
 /* Called with g.lock held. Start every member; false when one could not start. */
 static bool start_members(struct aiocb *const list[], int nent, struct lio *l)
 {
@@ -154,13 +176,10 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l)
 
 		if (!cb || cb->aio_lio_opcode == LIO_NOP)
 			continue;
-		if (cb->aio_lio_opcode == LIO_READ)
-			op = OP_READ;
-		else if (cb->aio_lio_opcode == LIO_WRITE)
-			op = OP_WRITE;
-		else
-			op = -1;
+		op = lio_op(cb);
 		err = op < 0 ? EINVAL : aiocb_check(cb, op, &sev);
+		if (!err && (op == OP_FSYNC || op == OP_FDSYNC) && !fsync_fd_ok(cb->aio_fildes))
+			err = EBADF;
 		l->place = (uint32_t)i;
 		if (!err)
 			err = req_start(cb, op, &sev, l, ready, &n);

@@ -10,6 +10,8 @@
  * slot is reused, and req_lookup() checks both, so no stale or forged aiocb reaches a
  * request that is not its own.
  */
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,14 @@ void req_notify_later(bool on)
 	tl_notify_later = on;
 }
 
+/*
+ * The slab table is read without g.lock by aio_return() (claim.c): a grown table is
+ * published whole and the old one kept, never freed while the process lives (they sum to
+ * less than the newest).
+ */
+static struct req **retired[32];
+static unsigned nretired;
+
 static int slab_grow(void)
 {
 	struct req *s;
@@ -42,11 +52,18 @@ static int slab_grow(void)
 
 	if (g.nslabs == g.cap_slabs) {
 		uint32_t cap = g.cap_slabs ? 2 * g.cap_slabs : 16;
-		struct req **n = realloc(g.slabs, cap * sizeof(*n));
+		struct req **n;
 
+		if (nretired == sizeof(retired) / sizeof(retired[0]))
+			return -ENOMEM;
+		n = malloc(cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
-		g.slabs = n;
+		if (g.nslabs)
+			memcpy(n, g.slabs, g.nslabs * sizeof(*n));
+		if (g.slabs)
+			retired[nretired++] = g.slabs;
+		__atomic_store_n(&g.slabs, n, __ATOMIC_RELEASE);
 		g.cap_slabs = cap;
 	}
 	s = calloc(REQ_SLAB, sizeof(*s));
@@ -59,8 +76,22 @@ static int slab_grow(void)
 		s[i].next = g.free;
 		g.free = &s[i];
 	}
-	g.slabs[g.nslabs++] = s;
+	g.slabs[g.nslabs] = s;
+	__atomic_store_n(&g.nslabs, g.nslabs + 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+/* Without g.lock: the slot cb's token names, or NULL. Its fields may change meanwhile. */
+struct req *req_slot(const struct aiocb *cb)
+{
+	uint32_t slot = (uint32_t)cb->__abs_prio;
+	uint32_t nslabs = __atomic_load_n(&g.nslabs, __ATOMIC_ACQUIRE);
+	struct req **slabs = __atomic_load_n(&g.slabs, __ATOMIC_ACQUIRE);
+
+	if (slot == 0 || slot > nslabs * REQ_SLAB)
+		return NULL;
+	slot--;
+	return &slabs[slot / REQ_SLAB][slot % REQ_SLAB];
 }
 
 /* Called with g.lock held. NULL when memory is exhausted. */
@@ -75,7 +106,7 @@ struct req *req_alloc(void)
 	g.free = r->next;
 	index = r->index;
 	gen = r->gen;
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct req, claim));
 	r->index = index;
 	r->gen = gen;
 	return r;
@@ -84,6 +115,8 @@ struct req *req_alloc(void)
 /* Called with g.lock held. */
 void req_free(struct req *r)
 {
+	free(r->iov);
+	r->iov = NULL;
 	r->state = REQ_FREE;
 	r->cb = NULL;
 	if (++r->gen == 0)
@@ -108,7 +141,8 @@ struct req *req_lookup(const struct aiocb *cb)
 		return NULL;
 	slot--;
 	r = &g.slabs[slot / REQ_SLAB][slot % REQ_SLAB];
-	if (r->gen != gen || r->cb != cb || r->state == REQ_FREE || r->state == REQ_DONE)
+	if (r->gen != gen || r->cb != cb || r->state == REQ_FREE || r->state == REQ_DONE ||
+	    r->state == REQ_CLAIM)
 		return NULL;
 	return r;
 }
@@ -179,7 +213,7 @@ static bool write_continues(struct req *r, int64_t res)
 {
 	if (r->op != OP_WRITE || res <= 0 || (r->flags & RF_CANCEL))
 		return false;
-	if (r->done + (uint64_t)res >= r->cb->aio_nbytes)
+	if (r->done + (uint64_t)res >= req_len(r))
 		return false;
 	return fdq_kind(r) == FDK_STREAM;
 }
@@ -197,12 +231,29 @@ static bool orphan_retries(const struct req *r, int64_t res)
 	return res == -ECANCELED || res == -EINTR || res == -EFAULT;
 }
 
+/* The kernel filled the first n bytes of the read's buffers behind valgrind's back. */
+static void mark_defined(const struct req *r, uint64_t n)
+{
+	const struct iovec *v = (const struct iovec *)r->cb->aio_buf;
+
+	if (!(r->flags & RF_VEC)) {
+		VALGRIND_MAKE_MEM_DEFINED((const void *)r->cb->aio_buf, n);
+		return;
+	}
+	for (size_t i = 0; n && i < r->cb->aio_nbytes; i++) {
+		size_t len = v[i].iov_len < n ? v[i].iov_len : n;
+
+		VALGRIND_MAKE_MEM_DEFINED(v[i].iov_base, len);
+		n -= len;
+	}
+}
+
 static void publish(struct req *r, int64_t res)
 {
 	struct aiocb *cb = r->cb;
 
 	if (r->op == OP_READ && res > 0)
-		VALGRIND_MAKE_MEM_DEFINED((const void *)cb->aio_buf, (size_t)res);
+		mark_defined(r, (uint64_t)res);
 	cb->__return_value = res < 0 ? -1 : (ssize_t)res;
 	__atomic_store_n(&cb->__error_code, res < 0 ? (int)-res : 0, __ATOMIC_RELEASE);
 }
@@ -318,7 +369,8 @@ void req_notified(struct req *r)
 		bg_put(1);
 	if (r->lio)
 		lio_member_notified(r->lio);
-	req_free(r);
+	r->lio = NULL;
+	claim_push(r);
 }
 
 /*
@@ -428,9 +480,55 @@ void req_fork_child(void)
 		free(g.slabs[i]);
 	free(g.slabs);
 	g.slabs = NULL;
+	while (nretired)
+		free(retired[--nretired]);
 	g.nslabs = g.cap_slabs = 0;
 	g.free = NULL;
 	tl_done = tl_done_tail = NULL;
 	tl_later = tl_later_tail = NULL;
 	tl_finishing = false;
+}
+
+uint64_t req_len(const struct req *r)
+{
+	const struct iovec *v = (const struct iovec *)r->cb->aio_buf;
+	uint64_t sum = 0;
+
+	if (!(r->flags & RF_VEC))
+		return r->cb->aio_nbytes;
+	for (size_t i = 0; i < r->cb->aio_nbytes; i++)
+		sum += v[i].iov_len;
+	return sum;
+}
+
+int req_span(struct req *r, uint64_t done, struct iovec *one, const struct iovec **iov)
+{
+	const struct iovec *v = (const struct iovec *)r->cb->aio_buf;
+	size_t n = r->cb->aio_nbytes, i = 0;
+	struct iovec *copy;
+
+	if (!(r->flags & RF_VEC)) {
+		one->iov_base = req_buf(r, done);
+		one->iov_len = r->cb->aio_nbytes - done;
+		*iov = one;
+		return 1;
+	}
+	if (!done) {
+		*iov = v;
+		return (int)n;
+	}
+	/* Read only after the kernel took the array once: its addresses are the caller's. */
+	while (i < n && done >= v[i].iov_len)
+		done -= v[i++].iov_len;
+	if (i == n)
+		return 0;
+	copy = realloc(r->iov, (n - i) * sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, v + i, (n - i) * sizeof(*copy));
+	copy[0].iov_base = (char *)copy[0].iov_base + done;
+	copy[0].iov_len -= done;
+	r->iov = copy;
+	*iov = copy;
+	return (int)(n - i);
 }

@@ -38,6 +38,7 @@
  */
 #include <fcntl.h>
 #include <libaio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -304,13 +305,27 @@ static void prep(struct kreq *k)
 	size_t len = left > MAX_RW ? MAX_RW : left;
 	char *buf = req_buf(r, k->done);
 	long long off = (r->offset < 0 ? 0 : r->offset) + (long long)k->done;
+	struct iovec one;
+	const struct iovec *iov = NULL;
+	int n = 0;
 
+	if (r->flags & RF_VEC) {
+		n = req_span(r, k->done, &one, &iov);
+		if (n < 0)
+			n = 0; /* no memory to go on: it ends with what it moved */
+	}
 	switch (r->op) {
 	case OP_READ:
-		io_prep_pread(&k->iocb, k->fd, buf, len, off);
+		if (r->flags & RF_VEC)
+			io_prep_preadv(&k->iocb, k->fd, iov, n, off);
+		else
+			io_prep_pread(&k->iocb, k->fd, buf, len, off);
 		break;
 	case OP_WRITE:
-		io_prep_pwrite(&k->iocb, k->fd, buf, len, off);
+		if (r->flags & RF_VEC)
+			io_prep_pwritev(&k->iocb, k->fd, iov, n, off);
+		else
+			io_prep_pwrite(&k->iocb, k->fd, buf, len, off);
 		break;
 	case OP_FSYNC:
 		io_prep_fsync(&k->iocb, k->fd);
@@ -334,28 +349,47 @@ static void finish(struct kreq *k, int64_t res)
 	req_complete(k->r, res);
 }
 
+/* One blocking transfer of what is left after done bytes. */
+static ssize_t helper_rw(const struct kreq *k, uint64_t done, uint64_t total)
+{
+	struct req *r = k->r;
+	off_t off = (r->offset < 0 ? 0 : r->offset) + (off_t)done;
+
+	if (r->flags & RF_VEC) {
+		struct iovec one;
+		const struct iovec *iov;
+		int n = req_span(r, done, &one, &iov);
+
+		if (n <= 0)
+			return n < 0 ? n : 0;
+		n = n > IOV_MAX ? IOV_MAX : n;
+		return r->op == OP_READ ? preadv(k->fd, iov, n, off) : pwritev(k->fd, iov, n, off);
+	} else {
+		uint64_t left = total - done;
+		size_t len = left > MAX_RW ? MAX_RW : left;
+		char *buf = req_buf(r, done);
+
+		return r->op == OP_READ ? pread(k->fd, buf, len, off) : pwrite(k->fd, buf, len, off);
+	}
+}
+
 /* What the helper moved (earlier pieces not counted), or -errno when it moved nothing. */
 static int64_t helper_io(const struct kreq *k)
 {
 	const struct req *r = k->r;
-	const struct aiocb *cb = r->cb;
-	uint64_t done = k->done;
+	uint64_t done = k->done, total;
 	int64_t err = 0;
 
 	if (r->op == OP_FSYNC)
 		return fsync(k->fd) < 0 ? -errno : 0;
 	if (r->op == OP_FDSYNC)
 		return fdatasync(k->fd) < 0 ? -errno : 0;
-	while (done < cb->aio_nbytes) {
-		uint64_t left = cb->aio_nbytes - done;
-		size_t len = left > MAX_RW ? MAX_RW : left;
-		char *buf = req_buf(r, done);
-		off_t off = (r->offset < 0 ? 0 : r->offset) + (off_t)done;
-		ssize_t n = r->op == OP_READ ? pread(k->fd, buf, len, off)
-					     : pwrite(k->fd, buf, len, off);
+	total = req_len(r);
+	while (done < total) {
+		ssize_t n = helper_rw(k, done, total);
 
 		if (n < 0) {
-			err = -errno;
+			err = n == -ENOMEM ? n : -errno;
 			break;
 		}
 		if (n == 0)
@@ -476,7 +510,7 @@ static bool would_go_on(const struct kreq *k, long res, uint64_t left)
 /* Called with g.lock held: the kernel finished k with res. */
 static void event(struct kreq *k, long res)
 {
-	uint64_t left = k->r->cb->aio_nbytes - k->done;
+	uint64_t left = (k->r->flags & RF_VEC) && res <= 0 ? 1 : req_len(k->r) - k->done;
 
 	K.inflight--;
 	k->where = K_NONE;
@@ -738,6 +772,17 @@ static void drain_eventfd(void)
 	}
 }
 
+/* Clear the eventfd, and signal it again if the ring still holds completions. */
+static void rearm_eventfd(void)
+{
+	static const uint64_t one = 1;
+
+	drain_eventfd();
+	if (ring_ready() && write(K.efd, &one, sizeof(one)) < 0) {
+		/* cannot fail short of a full counter, which wakes the sleeper as well */
+	}
+}
+
 /* Called with g.reap_lock held, without g.lock. */
 static void kaio_reap(void)
 {
@@ -767,22 +812,26 @@ static void kaio_reap(void)
 }
 
 /*
+ * posixaio_fd() has nothing left to claim: the eventfd in its epoll set must not stay set
+ * by completions taken since (submission takes them too, without clearing it).
+ */
+static void kaio_quiet(void)
+{
+	if (K.ring)
+		rearm_eventfd(); /* (without the ring in user memory, every reap clears it) */
+}
+
+/*
  * Called where a waiter is about to sleep on the epoll set. The eventfd is cleared here, once
  * per sleep rather than once per completion; what the ring holds already must still end the
  * sleep at once, so it is signalled again then.
  */
 static int kaio_pollfds(struct pollfd *pfd, int max)
 {
-	static const uint64_t one = 1;
-
 	if (max < 1)
 		return 0;
-	if (K.ring) {
-		drain_eventfd();
-		if (ring_ready() && write(K.efd, &one, sizeof(one)) < 0) {
-			/* cannot fail short of a full counter, which wakes the sleeper as well */
-		}
-	}
+	if (K.ring)
+		rearm_eventfd();
 	pfd[0].fd = poll_fd();
 	pfd[0].events = POLLIN;
 	pfd[0].revents = 0;
@@ -880,5 +929,6 @@ const struct engine engine_kaio = {
 	.has_completions = kaio_has_completions,
 	.reap = kaio_reap,
 	.pollfds = kaio_pollfds,
+	.quiet = kaio_quiet,
 	.fork_child = kaio_fork_child,
 };

@@ -224,36 +224,58 @@ static ssize_t ready_write(struct stream *s, int fd, const char *buf, size_t len
 	return (ssize_t)done;
 }
 
+/* The first entry of v[n] that holds bytes, or the last (a zero-length transfer). */
+static const struct iovec *first_nonempty(const struct iovec *v, int n)
+{
+	int i = 0;
+
+	while (i < n - 1 && !v[i].iov_len)
+		i++;
+	return &v[i];
+}
+
 /* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
 static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 {
-	struct aiocb *cb = r->cb;
-	uint64_t left = cb->aio_nbytes - r->done;
-	size_t len = left > MAX_RW ? MAX_RW : left;
-	char *buf = req_buf(r, r->done);
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct iovec one;
+	const struct iovec *iov, *first;
+	int cnt = req_span(r, r->done, &one, &iov);
 	bool rd = r->op == OP_READ;
+	size_t len;
 	ssize_t n;
 
+	if (cnt < 0)
+		return cnt;
+	if (cnt == 0)
+		return 0;
+	if (one.iov_len > MAX_RW && iov == &one)
+		one.iov_len = MAX_RW;
+	/* Readiness paths move one buffer at a time: a stream takes a partial transfer. */
+	first = first_nonempty(iov, cnt);
+	len = first->iov_len > MAX_RW ? MAX_RW : first->iov_len;
+
 	switch (s->how) {
-	case HOW_SOCK:
-		if (rd && !len)
+	case HOW_SOCK: {
+		struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt };
+
+		if (rd && !len && cnt == 1)
 			return 0; /* read(2) of nothing on a socket consumes no datagram */
-		n = rd ? recv(r->fd, buf, len, MSG_DONTWAIT)
-		       : send(r->fd, buf, len, MSG_DONTWAIT | s->msg_flags);
+		n = rd ? recvmsg(r->fd, &msg, MSG_DONTWAIT)
+		       : sendmsg(r->fd, &msg, MSG_DONTWAIT | s->msg_flags);
 		return sys_ret(n);
+	}
 	case HOW_NOWAIT:
-		n = rd ? preadv2(r->fd, &iov, 1, -1, RWF_NOWAIT)
-		       : pwritev2(r->fd, &iov, 1, -1, RWF_NOWAIT);
+		n = rd ? preadv2(r->fd, iov, cnt, -1, RWF_NOWAIT)
+		       : pwritev2(r->fd, iov, cnt, -1, RWF_NOWAIT);
 		if (n >= 0 || errno != EOPNOTSUPP)
 			return sys_ret(n);
 		nowait_refused(s, r->fd);
 		return transfer(s, r, revents);
 	case HOW_REOPEN:
-		return sys_ret(rd ? read(s->priv, buf, len) : write(s->priv, buf, len));
+		return sys_ret(rd ? readv(s->priv, iov, cnt) : writev(s->priv, iov, cnt));
 	default:
-		return rd ? ready_read(s, r->fd, buf, len, revents)
-			  : ready_write(s, r->fd, buf, len, revents);
+		return rd ? ready_read(s, r->fd, first->iov_base, len, revents)
+			  : ready_write(s, r->fd, first->iov_base, len, revents);
 	}
 }
 

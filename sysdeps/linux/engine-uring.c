@@ -65,6 +65,21 @@ static void flush(void)
 	__atomic_store_n(&g.sq_pending, io_uring_sq_ready(&ring) > 0, __ATOMIC_RELAXED);
 }
 
+/* A vectored read or write: one READV or WRITEV for whatever is left of it. */
+static void prep_vec(struct io_uring_sqe *sqe, struct req *r, uint64_t off)
+{
+	struct iovec one;
+	const struct iovec *iov;
+	int n = req_span(r, r->done, &one, &iov);
+
+	if (n < 0)
+		n = 0; /* no memory to go on: it ends with what it moved */
+	if (r->op == OP_READ)
+		io_uring_prep_readv(sqe, r->fd, iov, (unsigned)n, off);
+	else
+		io_uring_prep_writev(sqe, r->fd, iov, (unsigned)n, off);
+}
+
 static void prep(struct io_uring_sqe *sqe, struct req *r)
 {
 	struct aiocb *cb = r->cb;
@@ -75,10 +90,16 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 
 	switch (r->op) {
 	case OP_READ:
-		io_uring_prep_read(sqe, r->fd, buf, len, off);
+		if (r->flags & RF_VEC)
+			prep_vec(sqe, r, off);
+		else
+			io_uring_prep_read(sqe, r->fd, buf, len, off);
 		break;
 	case OP_WRITE:
-		io_uring_prep_write(sqe, r->fd, buf, len, off);
+		if (r->flags & RF_VEC)
+			prep_vec(sqe, r, off);
+		else
+			io_uring_prep_write(sqe, r->fd, buf, len, off);
 		/*
 		 * A tty (and other devices) may block in write() whatever io_uring asks, which
 		 * would stall io_uring_enter() and so the caller: send those to a worker.

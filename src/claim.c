@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Claiming completions: posixaio_fd() and aio_waitcomplete(), the extensions that let one
+ * event loop serve sockets and file AIO together.
+ *
+ * A request that is complete and notified moves to the claim list instead of being freed,
+ * and leaves it when claimed: by aio_return(), by aio_waitcomplete(), or by the submission
+ * of the same aiocb again. aio_return() claims without g.lock, by a compare-and-swap on the
+ * request's claim word (its generation while it waits), so the hot path of a program that
+ * never uses the extensions takes no lock more; such a program also never asked, so only
+ * the last CLAIM_KEEP completions are kept for it (they let a first aio_waitcomplete() see a
+ * request that finished inside aio_read()). The first posixaio_fd() or aio_waitcomplete()
+ * turns that limit off: from then on every completion waits for its claim, as on FreeBSD.
+ *
+ * posixaio_fd() is an epoll instance holding an eventfd, whose counter is not zero while
+ * unclaimed completions exist, and the engine's own descriptors (the io_uring ring, the
+ * native AIO epoll set), which are readable while the kernel holds completions nobody has
+ * collected yet. So it becomes readable without any thread of the library running; the
+ * program's aio_waitcomplete() collects them.
+ */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "posixaio.h"
+
+#define CLAIM_KEEP 256
+
+/* Called with g.lock held: the eventfd's counter follows whether anything is unclaimed. */
+static void claim_fd_update(void)
+{
+	bool want = __atomic_load_n(&g.unclaimed, __ATOMIC_ACQUIRE) > 0;
+	uint64_t v = 1;
+
+	if (!__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE) || want == g.claim_armed)
+		return;
+	if (want ? write(g.claim_efd, &v, sizeof(v)) : read(g.claim_efd, &v, sizeof(v))) {
+		/* Neither fails on a non-blocking eventfd in the state claim_armed says. */
+	}
+	g.claim_armed = want;
+	if (!want && g.eng->quiet)
+		g.eng->quiet();
+}
+
+/* Called with g.lock held: take r off the head of the list and free it. */
+static void claim_drop_head(void)
+{
+	struct req *r = g.claim_head;
+	uint32_t gen = r->gen;
+
+	g.claim_head = r->next;
+	if (!g.claim_head)
+		g.claim_tail = NULL;
+	g.nclaim--;
+	if (__atomic_compare_exchange_n(&r->claim, &gen, 0, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED);
+	req_free(r);
+}
+
+static bool claimed(struct req *r)
+{
+	return __atomic_load_n(&r->claim, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* Called with g.lock held: free what was claimed in the middle of the list. */
+static void claim_compact(void)
+{
+	struct req **p = &g.claim_head, *r, *last = NULL;
+
+	while ((r = *p)) {
+		if (!claimed(r)) {
+			last = r;
+			p = &r->next;
+			continue;
+		}
+		*p = r->next;
+		g.nclaim--;
+		__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED);
+		req_free(r);
+	}
+	g.claim_tail = last;
+}
+
+/* Called with g.lock held: r is complete and notified. */
+void claim_push(struct req *r)
+{
+	r->state = REQ_CLAIM;
+	r->next = NULL;
+	if (g.claim_tail)
+		g.claim_tail->next = r;
+	else
+		g.claim_head = r;
+	g.claim_tail = r;
+	g.nclaim++;
+	__atomic_store_n(&r->claim_cb, (uintptr_t)r->cb, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->claim, r->gen, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
+
+	while (g.claim_head && (claimed(g.claim_head) ||
+				(!g.claim_mode && g.nclaim > CLAIM_KEEP)))
+		claim_drop_head();
+	/* Claimed entries behind one the program keeps: do not let them pile up. */
+	if (g.nclaim > 2 * __atomic_load_n(&g.unclaimed, __ATOMIC_RELAXED) + CLAIM_KEEP)
+		claim_compact();
+	claim_fd_update();
+}
+
+/* aio_return() and resubmission: cb's completion, if it waits, is claimed. */
+void claim_release(const struct aiocb *cb, bool locked)
+{
+	struct req *r = req_slot(cb);
+	uint32_t gen = (uint32_t)cb->__policy;
+
+	if (!r || !gen || __atomic_load_n(&r->claim_cb, __ATOMIC_RELAXED) != (uintptr_t)cb)
+		return;
+	if (!__atomic_compare_exchange_n(&r->claim, &gen, 0, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return;
+	/* The entry stays in the list until someone holding g.lock passes by. */
+	if (__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL) != 0 ||
+	    !__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
+		return;
+	if (locked) {
+		claim_fd_update();
+		return;
+	}
+	g_lock();
+	claim_fd_update();
+	g_unlock();
+}
+
+/* Called with g.lock held: the oldest unclaimed completion's aiocb, now claimed, or NULL. */
+static struct aiocb *claim_pop(void)
+{
+	while (g.claim_head) {
+		struct req *r = g.claim_head;
+		uint32_t gen = r->gen;
+		struct aiocb *cb = r->cb;
+		bool mine = __atomic_compare_exchange_n(&r->claim, &gen, 0, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+
+		if (mine)
+			__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
+		claim_drop_head();
+		if (mine) {
+			claim_fd_update();
+			return cb;
+		}
+	}
+	return NULL;
+}
+
+/* Called with g.lock held. */
+static void claim_mode_on(void)
+{
+	g.claim_mode = true;
+}
+
+static bool claim_waiting(void *arg)
+{
+	(void)arg;
+	return __atomic_load_n(&g.unclaimed, __ATOMIC_ACQUIRE) > 0;
+}
+
+static bool timespec_valid(const struct timespec *ts)
+{
+	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
+}
+
+/* What is left of the time from now until deadline, or false when none is. */
+static bool remaining(const struct timespec *deadline, struct timespec *left)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left->tv_sec = deadline->tv_sec - now.tv_sec;
+	left->tv_nsec = deadline->tv_nsec - now.tv_nsec;
+	if (left->tv_nsec < 0) {
+		left->tv_nsec += 1000000000L;
+		left->tv_sec--;
+	}
+	return left->tv_sec > 0 || (left->tv_sec == 0 && left->tv_nsec > 0);
+}
+
+static struct aiocb *claim_take(void)
+{
+	struct aiocb *cb;
+
+	reap(false);
+	g_lock();
+	cb = claim_pop();
+	g_unlock();
+	return cb;
+}
+
+static ssize_t claim_result(struct aiocb *cb)
+{
+	int err = __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return cb->__return_value;
+}
+
+EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
+{
+	struct timespec deadline, left;
+	struct aiocb *cb;
+	int err;
+
+	if (!cbp || (timeout && !timespec_valid(timeout))) {
+		if (cbp)
+			*cbp = NULL;
+		errno = EINVAL;
+		return -1;
+	}
+	*cbp = NULL;
+	err = engine_get();
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	g_lock();
+	claim_mode_on();
+	g_unlock();
+	if (timeout) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += timeout->tv_sec;
+		deadline.tv_nsec += timeout->tv_nsec;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_nsec -= 1000000000L;
+			deadline.tv_sec++;
+		}
+	}
+	while (!(cb = claim_take())) {
+		if (timeout && !remaining(&deadline, &left)) {
+			errno = EAGAIN;
+			return -1;
+		}
+		/* Another thread may take what woke us: look again with the time left. */
+		err = wait_for(claim_waiting, NULL, timeout ? &left : NULL);
+		if (err && err != EAGAIN) {
+			errno = err;
+			return -1;
+		}
+	}
+	*cbp = cb;
+	return claim_result(cb);
+}
+
+static int claim_fds_open(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct pollfd pfd[4];
+	int efd, epfd, n;
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return errno;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0) {
+		close(efd);
+		return errno;
+	}
+	ev.data.fd = efd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev) < 0)
+		goto fail;
+	n = g.eng->pollfds(pfd, 4);
+	for (int i = 0; i < n; i++) {
+		ev.data.fd = pfd[i].fd;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, pfd[i].fd, &ev) < 0)
+			goto fail;
+	}
+	g.claim_efd = efd;
+	g.claim_epfd = epfd;
+	g.claim_armed = false;
+	__atomic_store_n(&g.claim_ready, 1, __ATOMIC_RELEASE);
+	claim_fd_update();
+	return 0;
+fail:
+	n = errno;
+	close(epfd);
+	close(efd);
+	return n;
+}
+
+EXPORT int posixaio_fd(void)
+{
+	int err = engine_get();
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	g_lock();
+	claim_mode_on();
+	if (!g.claim_ready)
+		err = claim_fds_open();
+	g_unlock();
+	if (err) {
+		errno = err == EMFILE || err == ENFILE || err == ENOMEM ? err : EAGAIN;
+		return -1;
+	}
+	return g.claim_epfd;
+}
+
+/* The child starts without claims; posixaio_fd() gives it descriptors of its own. */
+void claim_fork_child(void)
+{
+	if (g.claim_ready) {
+		close(g.claim_epfd);
+		close(g.claim_efd);
+	}
+	g.claim_head = g.claim_tail = NULL;
+	g.nclaim = 0;
+	g.unclaimed = 0;
+	g.claim_mode = false;
+	g.claim_armed = false;
+	g.claim_ready = 0;
+}
