@@ -55,6 +55,10 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	r->sev = *sev;
 	r->offset = (op == OP_READ || op == OP_WRITE) && cb->aio_offset >= 0 ? cb->aio_offset : -1;
 	r->state = REQ_ISSUED;
+	if (r->fd >= 0 && g.eng->reserve && g.eng->reserve(r) < 0) {
+		req_free(r);
+		return EAGAIN;
+	}
 	if (r->fd >= 0) {
 		run = fdq_enqueue(r);
 		if (run < 0) {

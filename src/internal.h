@@ -158,6 +158,12 @@ struct engine {
 	bool (*has_completions)(void); /* cheap check, no syscall */
 	void (*reap)(void);            /* deliver completions; called with reap_lock held */
 	int (*pollfds)(struct pollfd *pfd, int max); /* what a waiter polls for completions */
+	/*
+	 * Optional, called with g.lock held before a request is accepted: take the memory the
+	 * engine will need for it, so that running short fails the call with EAGAIN rather
+	 * than the request. 0 or -ENOMEM.
+	 */
+	int (*reserve)(const struct req *r);
 	/* Optional: make pollfds() quiet unless completions wait (posixaio_fd() went idle). */
 	void (*quiet)(void);
 	void (*fork_child)(void);

@@ -783,6 +783,14 @@ static void rearm_eventfd(void)
 	}
 }
 
+/* Called with g.lock held: what route() will need for r exists. */
+static int kaio_reserve(const struct req *r)
+{
+	if (!kreq_of(r, true) || !fdinfo_slot(r->fd) || poll_reserve(r->fd) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* Called with g.reap_lock held, without g.lock. */
 static void kaio_reap(void)
 {
@@ -929,6 +937,7 @@ const struct engine engine_kaio = {
 	.has_completions = kaio_has_completions,
 	.reap = kaio_reap,
 	.pollfds = kaio_pollfds,
+	.reserve = kaio_reserve,
 	.quiet = kaio_quiet,
 	.fork_child = kaio_fork_child,
 };

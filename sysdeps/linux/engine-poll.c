@@ -475,6 +475,12 @@ bool poll_reap(void)
 	return external;
 }
 
+/* Called with g.lock held: the record a request on fd may need exists. 0 or -ENOMEM. */
+int poll_reserve(int fd)
+{
+	return stream_get(fd) ? 0 : -ENOMEM;
+}
+
 int poll_fd(void)
 {
 	return P.epfd;

@@ -25,6 +25,7 @@ bool poll_has_completions(void);
 bool poll_reap(void);
 /* The descriptor a waiter sleeps on. */
 int poll_fd(void);
+int poll_reserve(int fd);
 void poll_fork_child(void);
 
 #endif

@@ -343,11 +343,17 @@ static struct rq *slot_get(struct thr *t, int type, int kind)
 	return rq;
 }
 
+/*
+ * --no-signals: ThreadSanitizer's runtime merges queued realtime signals (one pending per
+ * number), so exact signal counts mean nothing under it; callbacks still cover notification.
+ */
+static bool no_signals;
+
 static int random_kind(struct thr *t)
 {
-	static const int kinds[] = {SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD};
+	static const int kinds[] = {SIGEV_NONE, SIGEV_THREAD, SIGEV_SIGNAL};
 
-	return kinds[rnd(t, 3)];
+	return kinds[rnd(t, no_signals ? 2 : 3)];
 }
 
 static void track(struct thr *t, struct rq *rq)
@@ -1075,7 +1081,7 @@ static int supervise(long seconds, bool soak)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: stress [--seed N] [--seconds S] [--threads N] [--soak]\n");
+		"usage: stress [--seed N] [--seconds S] [--threads N] [--soak] [--no-signals]\n");
 	exit(2);
 }
 
@@ -1097,6 +1103,8 @@ int main(int argc, char **argv)
 			nthreads = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--soak")) {
 			soak = true;
+		} else if (!strcmp(argv[i], "--no-signals")) {
+			no_signals = true;
 		} else {
 			usage();
 		}
