@@ -8,7 +8,8 @@
 #      then a normal run again, to show the server is still sound;
 #   3. SIGTERM: the server must exit 0 (it claims every read before exiting, and exits 1 if
 #      one never comes back);
-#   4. -n N: a fresh server must exit 0 by itself after answering N requests.
+#   4. SIGTERM while 16 clients are loading it: the server must exit 0 all the same;
+#   5. -n N: a fresh server must exit 0 by itself after answering N requests.
 # The engine comes from POSIXAIO_ENGINE in the environment, as for every test. The server's
 # stderr may hold only its "engine" and "served" lines. Every step is bounded by a timeout.
 # Usage: fileserver-test.sh SERVER CLIENT   (SERVER may also be examples/fileserver-threads)
@@ -18,12 +19,14 @@ scale=${TEST_TIMEOUT_SCALE:-1}
 step_timeout=$((60 * scale))
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fileserver-test.XXXXXX") || exit 1
-server_pid=
+# server_pid and client_pid are timeout(1) processes: a TERM sent to them reaches the
+# program, and a KILL follows a few seconds later if it did not end.
+server_pid= client_pid=
 cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill -KILL "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
-	fi
+	for pid in $server_pid $client_pid; do
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -54,7 +57,7 @@ done
 # Start the server with the given extra options; sets server_pid and port.
 start_server() {
 	: >"$tmp/server.out"
-	timeout -s KILL $((4 * step_timeout)) "$server" -p 0 -d "$tmp/files" "$@" \
+	timeout -k 5 $((4 * step_timeout)) "$server" -p 0 -d "$tmp/files" "$@" \
 		>"$tmp/server.out" 2>"$tmp/server.err" &
 	server_pid=$!
 	port=
@@ -75,7 +78,8 @@ wait_server() {
 		sleep 0.1
 		n=$((n + 1))
 	done
-	kill -0 "$server_pid" 2>/dev/null && fail "the server did not exit within ${step_timeout}s $1"
+	kill -0 "$server_pid" 2>/dev/null &&
+		fail "the server did not exit within ${step_timeout}s $1"
 	wait "$server_pid"
 	status=$?
 	server_pid=
@@ -91,7 +95,7 @@ run_client() {
 }
 
 check_server_stderr() {
-	if grep -v -e '^fileserver: engine ' -e '^fileserver: served ' "$tmp/server.err" |
+	if grep -v -e '^fileserver: engine ' -e '^fileserver[-a-z]*: served ' "$tmp/server.err" |
 		grep -q .; then
 		fail "the server complained"
 	fi
@@ -112,12 +116,31 @@ kill -TERM "$server_pid"
 wait_server "after SIGTERM"
 [ $status -eq 0 ] || fail "the server exited with $status after SIGTERM"
 check_server_stderr
-sed -n 's/^fileserver: served/  server: served/p' "$tmp/server.err"
+sed -n 's/^fileserver[-a-z]*: served/  server: served/p' "$tmp/server.err"
+
+# SIGTERM in the middle of a load, with reads in flight: the server must still claim them all
+# and exit 0. The client then fails, as it should, since its server went away.
+start_server
+timeout -k 5 "$step_timeout" "$client" -p "$port" -d "$tmp/files" -t "$step_timeout" \
+	-c 16 -r 100000 -P 8 -C -s 7 >/dev/null 2>&1 &
+client_pid=$!
+sleep 0.5
+kill -TERM "$server_pid"
+wait_server "after SIGTERM under load"
+[ $status -eq 0 ] || fail "the server exited with $status after SIGTERM under load"
+check_server_stderr
+wait "$client_pid"
+status=$?
+client_pid=
+[ $status -eq 1 ] || fail "the client did not fail when its server stopped under it"
+sed -n 's/^fileserver[-a-z]*: served/  server stopped under load: served/p' "$tmp/server.err"
 
 start_server -n 200
 run_client -c 4 -r 50 -P 2 -s 6
 wait_server "after answering the 200 requests of -n 200"
 [ $status -eq 0 ] || fail "the server exited with $status after -n 200"
 check_server_stderr
+grep -q '^fileserver[-a-z]*: served 200 requests' "$tmp/server.err" ||
+	fail "the server did not report 200 requests served"
 
 echo "PASS fileserver (${POSIXAIO_ENGINE:-auto}, $(basename "$server"))"
