@@ -31,6 +31,7 @@ struct slot {
 	char buf[512];
 	int kind; /* 0 file write, 1 file read, 2 pipe read */
 	bool busy;
+	bool fed; /* a pipe read's byte was written */
 };
 
 static struct slot slots[SLOTS];
@@ -102,6 +103,7 @@ static void prep(struct slot *s, int kind, int gen)
 
 	aiocb_prep(&s->cb, kind == 2 ? pipes[0] : file, s->buf, kind == 2 ? 1 : 512, off);
 	s->kind = kind;
+	s->fed = false;
 	if (kind == 0)
 		for (int k = 0; k < 512; k++)
 			s->buf[k] = (char)byte_at(off + k, gen);
@@ -110,7 +112,7 @@ static void prep(struct slot *s, int kind, int gen)
 	s->cb.aio_sigevent.sigev_value.sival_int = (int)i;
 }
 
-/* Claim until none is in flight; a pipe read is fed one byte per claim round. */
+/* Claim until none is in flight; each pipe read is fed its byte once it is pending. */
 static void claim_all(int gen)
 {
 	for (;;) {
@@ -123,9 +125,10 @@ static void claim_all(int gen)
 		if (!busy)
 			return;
 		for (int i = 0; i < SLOTS; i++)
-			if (slots[i].busy && slots[i].kind == 2 && aio_error(&slots[i].cb) ==
-								     EINPROGRESS)
+			if (slots[i].busy && slots[i].kind == 2 && !slots[i].fed) {
 				write_all(pipes[1], "p", 1);
+				slots[i].fed = true;
+			}
 		cb = NULL;
 		ret = waitcomplete_ms(&cb, WAIT_DONE_MS);
 		err = ret < 0 ? errno : 0;
