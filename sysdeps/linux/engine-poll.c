@@ -224,21 +224,34 @@ static ssize_t ready_write(struct stream *s, int fd, const char *buf, size_t len
 	return (ssize_t)done;
 }
 
-/* The first entry of v[n] that holds bytes, or the last (a zero-length transfer). */
-static const struct iovec *first_nonempty(const struct iovec *v, int n)
+/*
+ * The first entry of the caller's v[n] that holds bytes, or the last (a zero-length
+ * transfer), copied by the kernel: the array has not been through a system call yet and
+ * may be a bad address, which must come back as EFAULT, not crash the library.
+ */
+static int first_nonempty(const struct iovec *v, int n, struct iovec *out)
 {
-	int i = 0;
+	struct iovec local = { out, sizeof(*out) };
+	struct iovec remote = { (void *)v, sizeof(*out) };
 
-	while (i < n - 1 && !v[i].iov_len)
-		i++;
-	return &v[i];
+	for (int i = 0; i < n; i++, remote.iov_base = (void *)(v + i)) {
+		ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+		if (got < 0 && (errno == ENOSYS || errno == EPERM))
+			*out = v[i]; /* the call is filtered out (seccomp): read it ourselves */
+		else if (got != (ssize_t)sizeof(*out))
+			return -EFAULT;
+		if (out->iov_len)
+			return 0;
+	}
+	return 0;
 }
 
 /* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
 static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 {
-	struct iovec one;
-	const struct iovec *iov, *first;
+	struct iovec one, first;
+	const struct iovec *iov;
 	int cnt = req_span(r, r->done, &one, &iov);
 	bool rd = r->op == OP_READ;
 	size_t len;
@@ -250,15 +263,13 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		return 0;
 	if (one.iov_len > MAX_RW && iov == &one)
 		one.iov_len = MAX_RW;
-	/* Readiness paths move one buffer at a time: a stream takes a partial transfer. */
-	first = first_nonempty(iov, cnt);
-	len = first->iov_len > MAX_RW ? MAX_RW : first->iov_len;
+	len = one.iov_len;
 
 	switch (s->how) {
 	case HOW_SOCK: {
 		struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt };
 
-		if (rd && !len && cnt == 1)
+		if (rd && !len && iov == &one)
 			return 0; /* read(2) of nothing on a socket consumes no datagram */
 		n = rd ? recvmsg(r->fd, &msg, MSG_DONTWAIT)
 		       : sendmsg(r->fd, &msg, MSG_DONTWAIT | s->msg_flags);
@@ -274,8 +285,13 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 	case HOW_REOPEN:
 		return sys_ret(rd ? readv(s->priv, iov, cnt) : writev(s->priv, iov, cnt));
 	default:
-		return rd ? ready_read(s, r->fd, first->iov_base, len, revents)
-			  : ready_write(s, r->fd, first->iov_base, len, revents);
+		/* Readiness paths move one buffer at a time: a stream takes a partial transfer. */
+		first = one;
+		if (iov != &one && first_nonempty(iov, cnt, &first) < 0)
+			return -EFAULT;
+		len = first.iov_len > MAX_RW ? MAX_RW : first.iov_len;
+		return rd ? ready_read(s, r->fd, first.iov_base, len, revents)
+			  : ready_write(s, r->fd, first.iov_base, len, revents);
 	}
 }
 
