@@ -6,10 +6,11 @@
  * A request that is complete and notified moves to the claim list instead of being freed,
  * and leaves it when claimed: by aio_return(), by aio_waitcomplete(), or by the submission
  * of the same aiocb again. aio_return() claims without g.lock, by a compare-and-swap on the
- * request's claim word (its generation while it waits), so the hot path of a program that
- * never uses the extensions takes no lock more; such a program also never asked, so only
- * the last CLAIM_KEEP completions are kept for it (they let a first aio_waitcomplete() see a
- * request that finished inside aio_read()). The first posixaio_fd() or aio_waitcomplete()
+ * request's claim word (its generation, and whether it is listed yet: aio_return() may come
+ * between the result and the notification, and counts then too), so the hot path of a
+ * program that never uses the extensions takes no lock more. Such a program never asked
+ * either, so only its last CLAIM_KEEP completions are kept (they let a first
+ * aio_waitcomplete() see a request that finished inside aio_read()). The first posixaio_fd() or aio_waitcomplete()
  * turns that limit off: from then on every completion waits for its claim, as on FreeBSD.
  *
  * posixaio_fd() is an epoll instance holding an eventfd, whose counter is not zero while
@@ -44,19 +45,33 @@ static void claim_fd_update(void)
 		g.eng->quiet();
 }
 
+static uint64_t listed(const struct req *r)
+{
+	return (uint64_t)r->gen << 1 | 1;
+}
+
+/* Called with g.lock held: claim r if it still waits in the list. True when this did. */
+static bool claim_listed(struct req *r)
+{
+	uint64_t want = listed(r);
+
+	if (!__atomic_compare_exchange_n(&r->claim, &want, 0, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return false;
+	__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
+	return true;
+}
+
 /* Called with g.lock held: take r off the head of the list and free it. */
 static void claim_drop_head(void)
 {
 	struct req *r = g.claim_head;
-	uint32_t gen = r->gen;
 
 	g.claim_head = r->next;
 	if (!g.claim_head)
 		g.claim_tail = NULL;
 	g.nclaim--;
-	if (__atomic_compare_exchange_n(&r->claim, &gen, 0, false, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE))
-		__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
+	claim_listed(r);
 	__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED);
 	req_free(r);
 }
@@ -85,9 +100,25 @@ static void claim_compact(void)
 	g.claim_tail = last;
 }
 
+/* Called with g.lock held: r's result is about to be published. */
+void claim_publish(struct req *r)
+{
+	__atomic_store_n(&r->claim_cb, (uintptr_t)r->cb, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->claim, (uint64_t)r->gen << 1, __ATOMIC_RELEASE);
+}
+
 /* Called with g.lock held: r is complete and notified. */
 void claim_push(struct req *r)
 {
+	uint64_t published = (uint64_t)r->gen << 1;
+
+	if (!__atomic_compare_exchange_n(&r->claim, &published, listed(r), false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		/* aio_return() (or a resubmission) claimed it before its notification was out. */
+		__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED);
+		req_free(r);
+		return;
+	}
 	r->state = REQ_CLAIM;
 	r->next = NULL;
 	if (g.claim_tail)
@@ -96,8 +127,6 @@ void claim_push(struct req *r)
 		g.claim_head = r;
 	g.claim_tail = r;
 	g.nclaim++;
-	__atomic_store_n(&r->claim_cb, (uintptr_t)r->cb, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->claim, r->gen, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
 
 	while (g.claim_head && (claimed(g.claim_head) ||
@@ -113,13 +142,18 @@ void claim_push(struct req *r)
 void claim_release(const struct aiocb *cb, bool locked)
 {
 	struct req *r = req_slot(cb);
-	uint32_t gen = (uint32_t)cb->__policy;
+	uint64_t gen = (uint32_t)cb->__policy, v;
 
 	if (!r || !gen || __atomic_load_n(&r->claim_cb, __ATOMIC_RELAXED) != (uintptr_t)cb)
 		return;
-	if (!__atomic_compare_exchange_n(&r->claim, &gen, 0, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
-		return;
+	v = __atomic_load_n(&r->claim, __ATOMIC_ACQUIRE);
+	do {
+		if (!v || v >> 1 != gen)
+			return; /* claimed already, or the slot went on to another request */
+	} while (!__atomic_compare_exchange_n(&r->claim, &v, 0, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	if (!(v & 1))
+		return; /* not listed yet: claim_push() will see it claimed and free it */
 	/* The entry stays in the list until someone holding g.lock passes by. */
 	if (__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL) != 0 ||
 	    !__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
@@ -138,13 +172,9 @@ static struct aiocb *claim_pop(void)
 {
 	while (g.claim_head) {
 		struct req *r = g.claim_head;
-		uint32_t gen = r->gen;
 		struct aiocb *cb = r->cb;
-		bool mine = __atomic_compare_exchange_n(&r->claim, &gen, 0, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		bool mine = claim_listed(r);
 
-		if (mine)
-			__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
 		claim_drop_head();
 		if (mine) {
 			claim_fd_update();

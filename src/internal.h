@@ -121,10 +121,11 @@ struct req {
 	struct iovec *iov; /* a vectored request's rest, after a partial transfer (req_span) */
 	/*
 	 * Read without g.lock by aio_return() (claim.c), so atomic, and last: req_alloc()
-	 * clears the fields above only. claim is gen while the request waits to be claimed,
-	 * claim_cb the aiocb it waits with.
+	 * clears the fields above only. Once the result is published, claim is gen << 1, and
+	 * gen << 1 | 1 once the request waits in the claim list; 0 when claimed (or never
+	 * published). claim_cb is the aiocb it was published in.
 	 */
-	uint32_t claim;
+	uint64_t claim;
 	uintptr_t claim_cb;
 };
 
@@ -259,6 +260,7 @@ void req_fork_child(void);
 void lio_put(struct lio *l);
 
 /* claim.c */
+void claim_publish(struct req *r);
 void claim_push(struct req *r);
 void claim_release(const struct aiocb *cb, bool locked);
 void claim_fork_child(void);

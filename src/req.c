@@ -301,6 +301,7 @@ static void req_finish_locked(struct req *r, int64_t res)
 	if (r->fdq)
 		fdq_retire(r, ready, &nready, 4);
 	r->state = REQ_DONE;
+	claim_publish(r);
 	publish(r, res);
 	if (r->lio)
 		__atomic_sub_fetch(&r->lio->pending, 1, __ATOMIC_ACQ_REL);

@@ -11,10 +11,14 @@
  * 0..nbytes on success); every accepted request leaves EINPROGRESS once waited for (a
  * bounded wait, or it is a hang); a SIGEV_THREAD request is notified exactly once and only
  * in its own run; no byte outside a request's buffer changes (guard bytes around each).
+ * The library's extensions are driven too: aio_readv/aio_writev with random iovec arrays
+ * (empty, too long, at a bad address), LIO_FSYNC/LIO_FDSYNC members, and claims through
+ * aio_waitcomplete, which must hand out only this run's requests, each once.
  */
 #include <aio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -26,6 +30,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <posixaio.h>
 
 #define SLOTS 16
 #define BUF 512
@@ -41,6 +47,9 @@ struct slot {
 	struct aiocb cb;
 	bool used;	 /* submitted (or maybe submitted, as a lio_listio member) */
 	bool counted;	 /* SIGEV_THREAD on a single submission: exactly one callback */
+	bool vec;	 /* aio_readv/aio_writev: aio_buf is iov, vlen bytes in all */
+	size_t vlen;
+	struct iovec iov[4];
 	unsigned char mem[GUARD + BUF + GUARD];
 };
 
@@ -163,6 +172,8 @@ static bool prep(struct input *in, int i, int opcode, bool for_wait)
 	if (for_wait && fd >= 0 && fd != fds[0] && fd != fds[6])
 		fd = fds[0];
 	memset(&s->cb, 0, sizeof(s->cb));
+	s->vec = false;
+	s->vlen = 0;
 	memset(s->mem, GUARD_BYTE, sizeof(s->mem));
 	for (unsigned k = 0; k < BUF; k++)
 		s->mem[GUARD + k] = (unsigned char)(k + how);
@@ -204,21 +215,16 @@ static void check_submit_errno(int ret, const char *call)
 		die("%s failed with errno %d (%s)", call, errno, strerror(errno));
 }
 
-/* Check a finished slot's result and free it. */
-static void reap(int i)
+/* Check the result of a slot that finished (err, ret as aio_error/aio_return say); free it. */
+static void settle(int i, int err, ssize_t ret)
 {
 	struct slot *s = &slots[i];
-	int err = aio_error(&s->cb);
-	ssize_t ret;
+	size_t max = s->vec ? s->vlen : s->cb.aio_nbytes;
 
-	if (err == EINPROGRESS)
-		return;
 	if (err < 0 || err > 4095)
 		die("slot %d: aio_error %d", i, err);
-	ret = aio_return(&s->cb);
-	if (err == 0 && (ret < 0 || (size_t)ret > s->cb.aio_nbytes))
-		die("slot %d: success with aio_return %zd for %zu bytes", i, ret,
-		    s->cb.aio_nbytes);
+	if (err == 0 && (ret < 0 || (size_t)ret > max))
+		die("slot %d: success with aio_return %zd for %zu bytes", i, ret, max);
 	if (err != 0 && ret != -1)
 		die("slot %d: aio_error %d with aio_return %zd", i, err, ret);
 	check_guards(i);
@@ -236,15 +242,80 @@ static void reap(int i)
 		s->counted = false;
 	}
 	s->used = false;
+	s->vec = false;
+}
+
+static void reap(int i)
+{
+	int err = aio_error(&slots[i].cb);
+
+	if (err == EINPROGRESS)
+		return;
+	settle(i, err, aio_return(&slots[i].cb));
+}
+
+/* Claim whatever aio_waitcomplete() hands out now: one of this run's requests, once. */
+static void op_claim(void)
+{
+	struct timespec zero = {0, 0};
+	struct aiocb *cb = (struct aiocb *)&zero;
+	ssize_t ret;
+	long i;
+
+	errno = 0;
+	ret = aio_waitcomplete(&cb, &zero);
+	if (!cb) {
+		if (ret != -1 || errno != EAGAIN)
+			die("aio_waitcomplete without a request: %zd, errno %d", ret, errno);
+		return;
+	}
+	i = (struct slot *)(void *)cb - slots;
+	if (i < 0 || i >= SLOTS || cb != &slots[i].cb || !slots[i].used)
+		die("aio_waitcomplete handed out %p, not a request in flight", (void *)cb);
+	if (aio_error(cb) == EINPROGRESS)
+		die("aio_waitcomplete handed out slot %ld still in progress", i);
+	if ((ret == -1) != (aio_error(cb) != 0) || (ret == -1 && errno != aio_error(cb)))
+		die("aio_waitcomplete said %zd (errno %d), aio_error says %d", ret, errno,
+		    aio_error(cb));
+	settle((int)i, aio_error(cb), ret);
+}
+
+/* Turn slot i's buffer into an iovec array of 0 to 4 pieces, too many, or a bad address. */
+static void make_vec(struct input *in, int i)
+{
+	struct slot *s = &slots[i];
+	unsigned char *base = (unsigned char *)s->cb.aio_buf;
+	size_t len = s->cb.aio_nbytes, at = 0;
+	unsigned shape = get(in, 1), n = shape % 6;
+
+	s->vec = true;
+	s->vlen = 0;
+	if (n == 5) {
+		s->cb.aio_buf = s->iov;
+		s->cb.aio_nbytes = IOV_MAX + 1;
+		return;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		size_t piece = k + 1 == n ? len - at : (len - at) * (get(in, 1) % 5) / 4;
+
+		s->iov[k].iov_base = base + at;
+		s->iov[k].iov_len = piece;
+		at += piece;
+	}
+	s->vlen = at;
+	s->cb.aio_buf = (shape & 0x80) ? (void *)16 : s->iov;
+	s->cb.aio_nbytes = n;
 }
 
 static void op_submit(struct input *in)
 {
-	int i = (int)(get(in, 1) % SLOTS), kind = (int)get(in, 1) % 4, ret;
-	static const int opcode[] = {LIO_READ, LIO_WRITE, LIO_NOP, LIO_NOP};
+	int i = (int)(get(in, 1) % SLOTS), kind = (int)get(in, 1) % 6, ret;
+	static const int opcode[] = {LIO_READ, LIO_WRITE, LIO_NOP, LIO_NOP, LIO_READV, LIO_WRITEV};
 
 	if (!prep(in, i, opcode[kind], false))
 		return;
+	if (kind >= 4)
+		make_vec(in, i);
 	/* Before the submission: the callback may run before aio_write() returns. */
 	atomic_store(&notified[i], 0);
 	errno = 0;
@@ -255,10 +326,12 @@ static void op_submit(struct input *in)
 		slots[i].cb.aio_lio_opcode = 100; /* marks an fsync in messages */
 		ret = aio_fsync(O_SYNC, &slots[i].cb);
 		break;
-	default:
+	case 3:
 		slots[i].cb.aio_lio_opcode = 101;
 		ret = aio_fsync(O_DSYNC, &slots[i].cb);
 		break;
+	case 4: ret = aio_readv(&slots[i].cb); break;
+	default: ret = aio_writev(&slots[i].cb); break;
 	}
 	check_submit_errno(ret, "a submission");
 	if (ret == 0) {
@@ -272,7 +345,7 @@ static void op_lio(struct input *in)
 	struct aiocb *list[8];
 	int n = (int)get(in, 1) % 9, mode = (get(in, 1) & 1) ? LIO_WAIT : LIO_NOWAIT, ret;
 	int idx[8], m = 0;
-	static const int opcodes[] = {LIO_READ, LIO_WRITE, LIO_NOP, 77};
+	static const int opcodes[] = {LIO_READ, LIO_WRITE, LIO_NOP, 77, LIO_FSYNC, LIO_FDSYNC};
 
 	for (int k = 0; k < n; k++) {
 		int i = (int)(get(in, 1) % SLOTS);
@@ -285,7 +358,7 @@ static void op_lio(struct input *in)
 
 		for (int j = 0; j < m; j++)
 			dup |= idx[j] == i;
-		if (dup || !prep(in, i, opcodes[get(in, 1) % 4], mode == LIO_WAIT)) {
+		if (dup || !prep(in, i, opcodes[get(in, 1) % 6], mode == LIO_WAIT)) {
 			list[k] = NULL;
 			continue;
 		}
@@ -419,7 +492,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int ops = 0; ops < MAX_OPS && in.left; ops++) {
 		unsigned op = get(&in, 1);
 
-		switch (op % 8) {
+		switch (op % 9) {
 		case 0:
 		case 1: op_submit(&in); break;
 		case 2: op_lio(&in); break;
@@ -433,7 +506,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 6: feed(get(&in, 1) & 1, get(&in, 2)); break;
-		default: drain(); break;
+		case 7: drain(); break;
+		default: op_claim(); break;
 		}
 	}
 	finish();
