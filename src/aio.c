@@ -49,7 +49,7 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	r->cb = cb;
 	r->op = (uint8_t)(op & ~OP_VEC);
 	if (op & OP_VEC)
-		r->flags |= RF_VEC;
+		r->vec = true;
 	op &= ~OP_VEC;
 	r->fd = cb->aio_fildes;
 	r->sev = *sev;

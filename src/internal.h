@@ -67,7 +67,6 @@ enum req_flags {
 	RF_CANCEL = 1 << 0,  /* aio_cancel() asked the engine to cancel it */
 	RF_NOTIFY = 1 << 1,  /* its sigevent needs the notifier thread */
 	RF_BG = 1 << 3,       /* a stream write, counted in g.bg_needed while it runs */
-	RF_VEC = 1 << 4,      /* aio_readv()/aio_writev(): aio_buf is an iovec array */
 };
 
 /* A sigevent as copied at submission. */
@@ -115,6 +114,7 @@ struct req {
 	uint32_t lio_index; /* its place in its lio_listio() list */
 	uint32_t gen;
 	uint8_t op;
+	bool vec; /* aio_readv()/aio_writev(): aio_buf is an iovec array. Set once, at start. */
 	uint8_t state;
 	uint8_t flags;
 	struct sev sev;

@@ -236,7 +236,7 @@ static void mark_defined(const struct req *r, uint64_t n)
 {
 	const struct iovec *v = (const struct iovec *)r->cb->aio_buf;
 
-	if (!(r->flags & RF_VEC)) {
+	if (!r->vec) {
 		VALGRIND_MAKE_MEM_DEFINED((const void *)r->cb->aio_buf, n);
 		return;
 	}
@@ -495,7 +495,7 @@ uint64_t req_len(const struct req *r)
 	const struct iovec *v = (const struct iovec *)r->cb->aio_buf;
 	uint64_t sum = 0;
 
-	if (!(r->flags & RF_VEC))
+	if (!r->vec)
 		return r->cb->aio_nbytes;
 	for (size_t i = 0; i < r->cb->aio_nbytes; i++)
 		sum += v[i].iov_len;
@@ -508,7 +508,7 @@ int req_span(struct req *r, uint64_t done, struct iovec *one, const struct iovec
 	size_t n = r->cb->aio_nbytes, i = 0;
 	struct iovec *copy;
 
-	if (!(r->flags & RF_VEC)) {
+	if (!r->vec) {
 		one->iov_base = req_buf(r, done);
 		one->iov_len = r->cb->aio_nbytes - done;
 		*iov = one;

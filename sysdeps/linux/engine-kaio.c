@@ -309,20 +309,20 @@ static void prep(struct kreq *k)
 	const struct iovec *iov = NULL;
 	int n = 0;
 
-	if (r->flags & RF_VEC) {
+	if (r->vec) {
 		n = req_span(r, k->done, &one, &iov);
 		if (n < 0)
 			n = 0; /* no memory to go on: it ends with what it moved */
 	}
 	switch (r->op) {
 	case OP_READ:
-		if (r->flags & RF_VEC)
+		if (r->vec)
 			io_prep_preadv(&k->iocb, k->fd, iov, n, off);
 		else
 			io_prep_pread(&k->iocb, k->fd, buf, len, off);
 		break;
 	case OP_WRITE:
-		if (r->flags & RF_VEC)
+		if (r->vec)
 			io_prep_pwritev(&k->iocb, k->fd, iov, n, off);
 		else
 			io_prep_pwrite(&k->iocb, k->fd, buf, len, off);
@@ -355,7 +355,7 @@ static ssize_t helper_rw(const struct kreq *k, uint64_t done, uint64_t total)
 	struct req *r = k->r;
 	off_t off = (r->offset < 0 ? 0 : r->offset) + (off_t)done;
 
-	if (r->flags & RF_VEC) {
+	if (r->vec) {
 		struct iovec one;
 		const struct iovec *iov;
 		int n = req_span(r, done, &one, &iov);
@@ -510,7 +510,7 @@ static bool would_go_on(const struct kreq *k, long res, uint64_t left)
 /* Called with g.lock held: the kernel finished k with res. */
 static void event(struct kreq *k, long res)
 {
-	uint64_t left = (k->r->flags & RF_VEC) && res <= 0 ? 1 : req_len(k->r) - k->done;
+	uint64_t left = k->r->vec && res <= 0 ? 1 : req_len(k->r) - k->done;
 
 	K.inflight--;
 	k->where = K_NONE;

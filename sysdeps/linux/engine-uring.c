@@ -90,13 +90,13 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 
 	switch (r->op) {
 	case OP_READ:
-		if (r->flags & RF_VEC)
+		if (r->vec)
 			prep_vec(sqe, r, off);
 		else
 			io_uring_prep_read(sqe, r->fd, buf, len, off);
 		break;
 	case OP_WRITE:
-		if (r->flags & RF_VEC)
+		if (r->vec)
 			prep_vec(sqe, r, off);
 		else
 			io_uring_prep_write(sqe, r->fd, buf, len, off);
