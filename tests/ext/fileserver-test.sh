@@ -20,7 +20,10 @@ step_timeout=$((60 * scale))
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fileserver-test.XXXXXX") || exit 1
 # server_pid and client_pid are timeout(1) processes: a TERM sent to them reaches the
-# program, and a KILL follows a few seconds later if it did not end.
+# program, and a KILL follows a few seconds later if it did not end. They run with
+# --foreground so that timeout sends the TERM to the program alone: without it, it also
+# sends a SIGCONT, which can land while a LeakSanitizer build is exiting and cancel the
+# SIGSTOP its leak check stops the threads with (PTRACE_ATTACH), hanging it for good.
 server_pid= client_pid=
 cleanup() {
 	for pid in $server_pid $client_pid; do
@@ -57,7 +60,7 @@ done
 # Start the server with the given extra options; sets server_pid and port.
 start_server() {
 	: >"$tmp/server.out"
-	timeout -k 5 $((4 * step_timeout)) "$server" -p 0 -d "$tmp/files" "$@" \
+	timeout --foreground -k 5 $((4 * step_timeout)) "$server" -p 0 -d "$tmp/files" "$@" \
 		>"$tmp/server.out" 2>"$tmp/server.err" &
 	server_pid=$!
 	port=
@@ -121,7 +124,7 @@ sed -n 's/^fileserver[-a-z]*: served/  server: served/p' "$tmp/server.err"
 # SIGTERM in the middle of a load, with reads in flight: the server must still claim them all
 # and exit 0. The client then fails, as it should, since its server went away.
 start_server
-timeout -k 5 "$step_timeout" "$client" -p "$port" -d "$tmp/files" -t "$step_timeout" \
+timeout --foreground -k 5 "$step_timeout" "$client" -p "$port" -d "$tmp/files" -t "$step_timeout" \
 	-c 16 -r 100000 -P 8 -C -s 7 >/dev/null 2>&1 &
 client_pid=$!
 sleep 0.5
