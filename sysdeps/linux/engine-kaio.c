@@ -878,7 +878,7 @@ static int kaio_init(void)
 		ret = -errno;
 		goto err_ctx;
 	}
-	ret = poll_init(K.efd);
+	ret = poll_init(K.efd, K.hold_min);
 	if (ret)
 		goto err_efd;
 	ring = (struct aio_ring *)K.ctx;

@@ -8,8 +8,11 @@
  * descriptor. The core keeps at most one read and one write in flight per stream descriptor,
  * so a descriptor has at most one waiting request each way. Every transfer happens with
  * g.lock held, so a cancellation never races one: a request cancelled while waiting has
- * moved no byte. Registrations are one-shot: one that outlives its descriptor (closed by the
- * caller while a request waited) reports at most once, and is then ignored.
+ * moved no byte. While a request waits, the stream holds a duplicate of the caller's
+ * descriptor, registered in the epoll set and used for the transfers, as io_uring holds the
+ * file of a pending request: a program that closes its descriptor meanwhile neither strands
+ * the request (the file stays open, so its data can still come) nor sends it to another
+ * file that takes the number. Registrations are one-shot.
  *
  * How a transfer avoids blocking depends on the descriptor, chosen when the descriptor gets a
  * request after being idle (a descriptor number may have been reused since):
@@ -62,10 +65,12 @@ struct stream {
 	uint8_t how;
 	int msg_flags; /* MSG_EOR on a SOCK_SEQPACKET socket, as write(2) adds it */
 	int priv;      /* HOW_REOPEN: the private description, else -1 */
+	int hold;      /* while a request waits: a duplicate of the caller's descriptor, or -1 */
 };
 
 static struct {
 	int epfd;
+	int hold_min; /* where duplicates are placed */
 	struct stream **s; /* indexed by descriptor */
 	int ns;
 	unsigned armed; /* streams with directions enabled; atomic */
@@ -100,8 +105,10 @@ static struct stream *stream_get(int fd)
 	}
 	if (!P.s[fd]) {
 		P.s[fd] = calloc(1, sizeof(struct stream));
-		if (P.s[fd])
+		if (P.s[fd]) {
 			P.s[fd]->priv = -1;
+			P.s[fd]->hold = -1;
+		}
 	}
 	return P.s[fd];
 }
@@ -162,13 +169,28 @@ static void nowait_refused(struct stream *s, int fd)
 	s->how = !s->chr && reopen(s, fd) ? HOW_REOPEN : HOW_READY;
 }
 
+/* The descriptor a waiting request's transfers and registration use. */
+static int io_fd(const struct stream *s, int fd)
+{
+	return s->hold >= 0 ? s->hold : fd;
+}
+
+/* Called after arm(): nothing waits, let go of the file. */
 static void release_if_idle(struct stream *s)
 {
 	if (s->rd || s->wr)
 		return;
 	if (s->priv >= 0)
 		close(s->priv);
+	if (s->hold >= 0) {
+		/* A one-shot report leaves the registration in the set, disabled. */
+		if (s->in_set)
+			epoll_ctl(P.epfd, EPOLL_CTL_DEL, s->hold, NULL);
+		s->in_set = false;
+		close(s->hold);
+	}
 	s->priv = -1;
+	s->hold = -1;
 	s->how = HOW_UNKNOWN;
 }
 
@@ -271,16 +293,16 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 
 		if (rd && !len && iov == &one)
 			return 0; /* read(2) of nothing on a socket consumes no datagram */
-		n = rd ? recvmsg(r->fd, &msg, MSG_DONTWAIT)
-		       : sendmsg(r->fd, &msg, MSG_DONTWAIT | s->msg_flags);
+		n = rd ? recvmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT)
+		       : sendmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT | s->msg_flags);
 		return sys_ret(n);
 	}
 	case HOW_NOWAIT:
-		n = rd ? preadv2(r->fd, iov, cnt, -1, RWF_NOWAIT)
-		       : pwritev2(r->fd, iov, cnt, -1, RWF_NOWAIT);
+		n = rd ? preadv2(io_fd(s, r->fd), iov, cnt, -1, RWF_NOWAIT)
+		       : pwritev2(io_fd(s, r->fd), iov, cnt, -1, RWF_NOWAIT);
 		if (n >= 0 || errno != EOPNOTSUPP)
 			return sys_ret(n);
-		nowait_refused(s, r->fd);
+		nowait_refused(s, io_fd(s, r->fd));
 		return transfer(s, r, revents);
 	case HOW_REOPEN:
 		return sys_ret(rd ? readv(s->priv, iov, cnt) : writev(s->priv, iov, cnt));
@@ -290,8 +312,8 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		if (iov != &one && first_nonempty(iov, cnt, &first) < 0)
 			return -EFAULT;
 		len = first.iov_len > MAX_RW ? MAX_RW : first.iov_len;
-		return rd ? ready_read(s, r->fd, first.iov_base, len, revents)
-			  : ready_write(s, r->fd, first.iov_base, len, revents);
+		return rd ? ready_read(s, io_fd(s, r->fd), first.iov_base, len, revents)
+			  : ready_write(s, io_fd(s, r->fd), first.iov_base, len, revents);
 	}
 }
 
@@ -321,24 +343,60 @@ static int arm(struct stream *s, int fd, bool fresh)
 		return 0;
 	if (!want) {
 		/* A closed descriptor may leave its registration behind: it reports once. */
-		if (epoll_ctl(P.epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != ENOENT)
+		if (epoll_ctl(P.epfd, EPOLL_CTL_DEL, io_fd(s, fd), NULL) < 0 && errno != ENOENT)
 			__atomic_store_n(&P.stale, true, __ATOMIC_RELAXED);
 		s->in_set = false;
 		set_events(s, 0);
 		return 0;
 	}
-	ret = epoll_ctl(P.epfd, s->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+	ret = epoll_ctl(P.epfd, s->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, io_fd(s, fd), &ev);
 	if (ret < 0 && errno == ENOENT && !fresh)
 		return -ECANCELED;
 	if (ret < 0 && errno == ENOENT) /* the number now names another file */
-		ret = epoll_ctl(P.epfd, EPOLL_CTL_ADD, fd, &ev);
+		ret = epoll_ctl(P.epfd, EPOLL_CTL_ADD, io_fd(s, fd), &ev);
 	else if (ret < 0 && errno == EEXIST)
-		ret = epoll_ctl(P.epfd, EPOLL_CTL_MOD, fd, &ev);
+		ret = epoll_ctl(P.epfd, EPOLL_CTL_MOD, io_fd(s, fd), &ev);
 	if (ret < 0)
 		return -errno;
 	s->in_set = true;
 	set_events(s, want);
 	return 0;
+}
+
+static bool same_file(int a, int b)
+{
+	struct stat x, y;
+
+	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
+/*
+ * A request arrives on fd while others wait on the file s holds, and fd names another file
+ * now: the program closed theirs. They are cancelled (POSIX close() allows it), and the
+ * stream starts afresh for the new file.
+ */
+static void drop_old(struct stream *s, int fd)
+{
+	struct req *old[2] = { s->rd, s->wr };
+
+	s->rd = s->wr = NULL;
+	arm(s, fd, false);
+	release_if_idle(s);
+	for (int i = 0; i < 2; i++) {
+		if (!old[i])
+			continue;
+		old[i]->flags |= RF_CANCEL;
+		req_complete(old[i], -ECANCELED);
+	}
+}
+
+/* A request is about to wait: keep its file open while it does. */
+static void hold(struct stream *s, int fd)
+{
+	if (s->hold >= 0 || s->in_set)
+		return; /* held already, or registered by number (no descriptor was spare) */
+	s->hold = fcntl(fd, F_DUPFD_CLOEXEC, P.hold_min);
 }
 
 /* Called with g.lock held. */
@@ -359,11 +417,14 @@ void poll_submit(struct req *r)
 		req_complete(r, -EAGAIN);
 		return;
 	}
+	if (s->hold >= 0 && !same_file(s->hold, r->fd))
+		drop_old(s, r->fd);
 	if (s->how == HOW_UNKNOWN)
 		setup(s, r->fd);
 	n = transfer(s, r, 0);
 	if (n == -EAGAIN) {
 		*slot = r;
+		hold(s, r->fd);
 		err = arm(s, r->fd, true);
 		if (!err)
 			return;
@@ -406,8 +467,8 @@ static void serve(int fd, uint32_t revents)
 	if (!s || !s->events)
 		return; /* a registration that outlived its request */
 	set_events(s, 0); /* one-shot: the report disabled it */
-	if ((s->rd && !fdq_same_file(s->rd)) || (s->wr && !fdq_same_file(s->wr))) {
-		/* The file was closed and the number reused: those requests are cancelled. */
+	if (s->hold < 0 && ((s->rd && !fdq_same_file(s->rd)) || (s->wr && !fdq_same_file(s->wr)))) {
+		/* Not held, and the file was closed and the number reused: cancel them. */
 		revents = 0;
 		if (s->rd) {
 			s->rd->flags |= RF_CANCEL;
@@ -502,11 +563,12 @@ int poll_fd(void)
 	return P.epfd;
 }
 
-int poll_init(int efd)
+int poll_init(int efd, int hold_min)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_EXTERNAL };
 	int ret;
 
+	P.hold_min = hold_min;
 	P.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (P.epfd < 0)
 		return -errno;
@@ -525,6 +587,8 @@ void poll_fork_child(void)
 	for (int i = 0; i < P.ns; i++) {
 		if (P.s[i] && P.s[i]->priv >= 0)
 			close(P.s[i]->priv);
+		if (P.s[i] && P.s[i]->hold >= 0)
+			close(P.s[i]->hold);
 		free(P.s[i]);
 	}
 	free(P.s);
