@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the library's internal pieces: request tokens, per-descriptor order rules and
- * sigevent validation. They drive src/ functions directly, as the single thread that holds
+ * Unit tests of the library's internal pieces: request tokens, per-descriptor order rules,
+ * sigevent validation and the claim list. They drive src/ functions directly, as the single thread that holds
  * g.lock, without an engine.
  */
 #include <check.h>
@@ -286,10 +286,75 @@ START_TEST(sigevent_validation)
 }
 END_TEST
 
+/* A request completes and is notified: what req_finish_locked and req_notified do. */
+static struct req *complete(struct aiocb *cb)
+{
+	struct req *r = mkreq(cb, 3, OP_READ);
+
+	req_set_token(r);
+	r->state = REQ_DONE;
+	claim_publish(r);
+	return r;
+}
+
+START_TEST(claims_kept_bounded_until_asked)
+{
+	static struct aiocb cbs[300];
+
+	g_lock();
+	for (int i = 0; i < 300; i++)
+		claim_push(complete(&cbs[i]));
+	/* Nobody asked for claims: only the last 256 are kept. */
+	ck_assert_uint_eq(g.nclaim, 256);
+	ck_assert_uint_eq(g.unclaimed, 256);
+	claim_release(&cbs[0], true); /* dropped already: nothing changes */
+	ck_assert_uint_eq(g.unclaimed, 256);
+	claim_release(&cbs[299], true);
+	ck_assert_uint_eq(g.unclaimed, 255);
+	claim_release(&cbs[299], true); /* twice: claimed once */
+	ck_assert_uint_eq(g.unclaimed, 255);
+	g_unlock();
+}
+END_TEST
+
+START_TEST(claim_before_listing_frees_at_push)
+{
+	struct aiocb cb;
+	struct req *r;
+
+	g_lock();
+	r = complete(&cb);
+	claim_release(&cb, true); /* aio_return before the notification was out */
+	claim_push(r);
+	ck_assert_uint_eq(g.nclaim, 0);
+	ck_assert_uint_eq(g.unclaimed, 0);
+	ck_assert_int_eq(r->state, REQ_FREE);
+	g_unlock();
+}
+END_TEST
+
+START_TEST(claimed_entries_do_not_pile_up)
+{
+	static struct aiocb cbs[2000];
+
+	g_lock();
+	g.claim_mode = true; /* as after posixaio_fd(): every completion waits for its claim */
+	for (int i = 0; i < 2000; i++) {
+		claim_push(complete(&cbs[i]));
+		if (i > 0)
+			claim_release(&cbs[i], true); /* all claimed but the first, which stays */
+	}
+	ck_assert_uint_eq(g.unclaimed, 1);
+	ck_assert_uint_le(g.nclaim, 2 * 1 + 256 + 1);
+	g_unlock();
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
 	Suite *s = suite_create("core");
 	TCase *req = tcase_create("req"), *fdq = tcase_create("fdq"), *sev = tcase_create("sev");
+	TCase *claim = tcase_create("claim");
 
 	tcase_add_test(req, token_finds_live_request_only);
 	tcase_add_test(req, zeroed_and_forged_tokens_miss);
@@ -302,7 +367,11 @@ static Suite *core_suite(void)
 	tcase_add_test(fdq, held_request_cancelled_leaves_queue_intact);
 	tcase_add_test(fdq, fd_kinds);
 	tcase_add_test(sev, sigevent_validation);
+	tcase_add_test(claim, claims_kept_bounded_until_asked);
+	tcase_add_test(claim, claim_before_listing_frees_at_push);
+	tcase_add_test(claim, claimed_entries_do_not_pile_up);
 	suite_add_tcase(s, req);
+	suite_add_tcase(s, claim);
 	suite_add_tcase(s, fdq);
 	suite_add_tcase(s, sev);
 	return s;
