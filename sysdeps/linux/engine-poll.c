@@ -272,7 +272,7 @@ static int first_nonempty(const struct iovec *v, int n, struct iovec *out)
 /* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
 static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 {
-	struct iovec one, first;
+	struct iovec one = { NULL, 0 }, first;
 	const struct iovec *iov;
 	int cnt = req_span(r, r->done, &one, &iov);
 	bool rd = r->op == OP_READ;
@@ -283,7 +283,7 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		return cnt;
 	if (cnt == 0)
 		return 0;
-	if (one.iov_len > MAX_RW && iov == &one)
+	if (iov == &one && one.iov_len > MAX_RW)
 		one.iov_len = MAX_RW;
 	len = one.iov_len;
 
