@@ -50,6 +50,23 @@ static uint64_t listed(const struct req *r)
 	return (uint64_t)r->gen << 1 | 1;
 }
 
+static bool claim_mode(void)
+{
+	return __atomic_load_n(&g.claim_mode, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The count of unclaimed entries is kept in claim mode only: before, nobody reads it, and
+ * aio_return() would update a line of g that the notifying thread updates too, for every
+ * request. Turning claim mode on counts the list; a claim that raced the switch leaves the
+ * count one too high, which the list emptying puts right.
+ */
+static void unclaimed_dec(void)
+{
+	if (claim_mode())
+		__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
+}
+
 /* Called with g.lock held: claim r if it still waits in the list. True when this did. */
 static bool claim_listed(struct req *r)
 {
@@ -58,7 +75,7 @@ static bool claim_listed(struct req *r)
 	if (!__atomic_compare_exchange_n(&r->claim, &want, 0, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return false;
-	__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
+	unclaimed_dec();
 	return true;
 }
 
@@ -72,6 +89,8 @@ static void claim_drop_head(void)
 		g.claim_tail = NULL;
 	g.nclaim--;
 	claim_listed(r);
+	if (!g.claim_head)
+		__atomic_store_n(&g.unclaimed, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED);
 	req_free(r);
 }
@@ -127,10 +146,13 @@ void claim_push(struct req *r)
 		g.claim_head = r;
 	g.claim_tail = r;
 	g.nclaim++;
+	if (!g.claim_mode) {
+		while (g.claim_head && (claimed(g.claim_head) || g.nclaim > CLAIM_KEEP))
+			claim_drop_head();
+		return;
+	}
 	__atomic_add_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
-
-	while (g.claim_head && (claimed(g.claim_head) ||
-				(!g.claim_mode && g.nclaim > CLAIM_KEEP)))
+	while (g.claim_head && claimed(g.claim_head))
 		claim_drop_head();
 	/* Claimed entries behind one the program keeps: do not let them pile up. */
 	if (g.nclaim > 2 * __atomic_load_n(&g.unclaimed, __ATOMIC_RELAXED) + CLAIM_KEEP)
@@ -152,7 +174,7 @@ void claim_release(const struct aiocb *cb, bool locked)
 			return; /* claimed already, or the slot went on to another request */
 	} while (!__atomic_compare_exchange_n(&r->claim, &v, 0, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
-	if (!(v & 1))
+	if (!(v & 1) || !claim_mode())
 		return; /* not listed yet: claim_push() will see it claimed and free it */
 	/* The entry stays in the list until someone holding g.lock passes by. */
 	if (__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL) != 0 ||
@@ -184,10 +206,17 @@ static struct aiocb *claim_pop(void)
 	return NULL;
 }
 
-/* Called with g.lock held. */
+/* Called with g.lock held: from now on every completion waits for its claim. */
 static void claim_mode_on(void)
 {
-	g.claim_mode = true;
+	unsigned n = 0;
+
+	if (g.claim_mode)
+		return;
+	__atomic_store_n(&g.claim_mode, true, __ATOMIC_RELEASE);
+	for (struct req *r = g.claim_head; r; r = r->next)
+		n += !claimed(r);
+	__atomic_store_n(&g.unclaimed, n, __ATOMIC_RELEASE);
 }
 
 static bool claim_waiting(void *arg)
