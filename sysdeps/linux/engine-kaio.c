@@ -384,7 +384,11 @@ static int64_t helper_io(const struct kreq *k)
 		return fsync(k->fd) < 0 ? -errno : 0;
 	if (r->op == OP_FDSYNC)
 		return fdatasync(k->fd) < 0 ? -errno : 0;
-	total = req_len(r);
+	/*
+	 * A vectored request's array is the program's and may be a bad address: it is read
+	 * here only once the kernel has taken it (a transfer moved bytes), never before.
+	 */
+	total = r->vec && !done ? UINT64_MAX : req_len(r);
 	while (done < total) {
 		ssize_t n = helper_rw(k, done, total);
 
@@ -395,6 +399,8 @@ static int64_t helper_io(const struct kreq *k)
 		if (n == 0)
 			break;
 		done += (uint64_t)n;
+		if (total == UINT64_MAX)
+			total = req_len(r);
 	}
 	return done > k->done ? (int64_t)(done - k->done) : err;
 }
