@@ -91,7 +91,6 @@ static void claim_drop_head(void)
 	claim_listed(r);
 	if (!g.claim_head)
 		__atomic_store_n(&g.unclaimed, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED);
 	req_free(r);
 }
 
@@ -113,7 +112,6 @@ static void claim_compact(void)
 		}
 		*p = r->next;
 		g.nclaim--;
-		__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED);
 		req_free(r);
 	}
 	g.claim_tail = last;
@@ -134,7 +132,6 @@ void claim_push(struct req *r)
 	if (!__atomic_compare_exchange_n(&r->claim, &published, listed(r), false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		/* aio_return() (or a resubmission) claimed it before its notification was out. */
-		__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED);
 		req_free(r);
 		return;
 	}

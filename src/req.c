@@ -117,6 +117,7 @@ void req_free(struct req *r)
 {
 	free(r->iov);
 	r->iov = NULL;
+	__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED); /* read by aio_return(), unlocked */
 	r->state = REQ_FREE;
 	r->cb = NULL;
 	if (++r->gen == 0)
