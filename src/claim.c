@@ -21,7 +21,6 @@
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -222,26 +221,6 @@ static bool claim_waiting(void *arg)
 	return __atomic_load_n(&g.unclaimed, __ATOMIC_ACQUIRE) > 0;
 }
 
-static bool timespec_valid(const struct timespec *ts)
-{
-	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
-}
-
-/* What is left of the time from now until deadline, or false when none is. */
-static bool remaining(const struct timespec *deadline, struct timespec *left)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	left->tv_sec = deadline->tv_sec - now.tv_sec;
-	left->tv_nsec = deadline->tv_nsec - now.tv_nsec;
-	if (left->tv_nsec < 0) {
-		left->tv_nsec += 1000000000L;
-		left->tv_sec--;
-	}
-	return left->tv_sec > 0 || (left->tv_sec == 0 && left->tv_nsec > 0);
-}
-
 static struct aiocb *claim_take(void)
 {
 	struct aiocb *cb;
@@ -270,14 +249,14 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 	struct aiocb *cb;
 	int err;
 
-	if (!cbp || (timeout && !timespec_valid(timeout))) {
-		if (cbp)
-			*cbp = NULL;
+	if (!cbp) {
 		errno = EINVAL;
 		return -1;
 	}
 	*cbp = NULL;
-	err = engine_get();
+	err = timeout ? wait_deadline(timeout, &deadline) : 0;
+	if (!err)
+		err = engine_get();
 	if (err) {
 		errno = err;
 		return -1;
@@ -285,22 +264,14 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 	g_lock();
 	claim_mode_on();
 	g_unlock();
-	if (timeout) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += timeout->tv_sec;
-		deadline.tv_nsec += timeout->tv_nsec;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_nsec -= 1000000000L;
-			deadline.tv_sec++;
-		}
-	}
 	while (!(cb = claim_take())) {
-		if (timeout && !remaining(&deadline, &left)) {
+		/* A zero timeout polls: no wait set up for it. */
+		if (timeout && !wait_time_left(&deadline, &left)) {
 			errno = EAGAIN;
 			return -1;
 		}
-		/* Another thread may take what woke us: look again with the time left. */
-		err = wait_for(claim_waiting, NULL, timeout ? &left : NULL);
+		/* Another thread may take what woke us: look again, to the same deadline. */
+		err = wait_until(claim_waiting, NULL, timeout ? &deadline : NULL);
 		if (err && err != EAGAIN) {
 			errno = err;
 			return -1;

@@ -293,6 +293,9 @@ void notify_fork_child(void);
 
 /* wait.c */
 int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout);
+int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadline);
+int wait_deadline(const struct timespec *rel, struct timespec *deadline);
+int wait_time_left(const struct timespec *deadline, struct timespec *out);
 void waiters_wake(void);
 void wait_fork_child(void);
 

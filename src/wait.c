@@ -123,7 +123,7 @@ static bool signals_restart(void)
 }
 
 /* Time left until deadline in out; 0 when it has passed. */
-static int time_left(const struct timespec *deadline, struct timespec *out)
+int wait_time_left(const struct timespec *deadline, struct timespec *out)
 {
 	struct timespec now;
 
@@ -174,7 +174,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		if (c->leader)
 			n += (nfds_t)g.eng->pollfds(pfd + 1, 4);
 		if (deadline) {
-			if (!time_left(deadline, &left))
+			if (!wait_time_left(deadline, &left))
 				return EAGAIN;
 			tsp = &left;
 		}
@@ -199,32 +199,45 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 	}
 }
 
+/* The CLOCK_MONOTONIC time rel from now, in deadline. 0, or EINVAL for a bad rel. */
+int wait_deadline(const struct timespec *rel, struct timespec *deadline)
+{
+	if (rel->tv_sec < 0 || rel->tv_nsec < 0 || rel->tv_nsec >= 1000000000L)
+		return EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += rel->tv_sec;
+	deadline->tv_nsec += rel->tv_nsec;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_nsec -= 1000000000L;
+		deadline->tv_sec++;
+	}
+	return 0;
+}
+
 /*
- * Wait until done(arg) holds. 0, EAGAIN when rel_timeout passed, EINTR on a signal,
- * EINVAL for a bad timeout. A cancellation point.
+ * Wait until done(arg) holds. 0, EAGAIN when the deadline (from wait_deadline(), or NULL
+ * for none) passed, EINTR on a signal. A cancellation point.
  */
-int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout)
+int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadline)
 {
 	struct wait_ctx c = { .registered = false, .leader = false };
-	struct timespec deadline;
 
-	if (rel_timeout) {
-		if (rel_timeout->tv_sec < 0 || rel_timeout->tv_nsec < 0 ||
-		    rel_timeout->tv_nsec >= 1000000000L)
-			return EINVAL;
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += rel_timeout->tv_sec;
-		deadline.tv_nsec += rel_timeout->tv_nsec;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_nsec -= 1000000000L;
-			deadline.tv_sec++;
-		}
-	}
 	STAT_INC(waits);
 	pthread_cleanup_push(leave, &c);
-	c.ret = wait_loop(&c, done, arg, rel_timeout ? &deadline : NULL);
+	c.ret = wait_loop(&c, done, arg, deadline);
 	pthread_cleanup_pop(1);
 	return c.ret;
+}
+
+/* wait_until() with a timeout relative to now; EINVAL for a bad one. */
+int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout)
+{
+	struct timespec deadline;
+	int err;
+
+	if (rel_timeout && (err = wait_deadline(rel_timeout, &deadline)))
+		return err;
+	return wait_until(done, arg, rel_timeout ? &deadline : NULL);
 }
 
 void wait_fork_child(void)
