@@ -363,14 +363,6 @@ static int arm(struct stream *s, int fd, bool fresh)
 	return 0;
 }
 
-static bool same_file(int a, int b)
-{
-	struct stat x, y;
-
-	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
-	       x.st_ino == y.st_ino;
-}
-
 /*
  * A request arrives on fd while others wait on the file s holds, and fd names another file
  * now: the program closed theirs. They are cancelled (POSIX close() allows it), and the
@@ -417,7 +409,8 @@ void poll_submit(struct req *r)
 		req_complete(r, -EAGAIN);
 		return;
 	}
-	if (s->hold >= 0 && !same_file(s->hold, r->fd))
+	/* Whatever waits was classified with its file (fdq): is the number still that file? */
+	if (s->hold >= 0 && !fdq_same_file(s->rd ? s->rd : s->wr))
 		drop_old(s, r->fd);
 	if (s->how == HOW_UNKNOWN)
 		setup(s, r->fd);
