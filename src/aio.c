@@ -101,6 +101,7 @@ static int submit_one(struct aiocb *cb, int op)
 		return -1;
 	}
 	req_notify_later(true);
+	req_submit_call(true);
 	g_lock();
 	err = req_start(cb, op, &sev, NULL, ready, &n);
 	if (n)
@@ -110,6 +111,7 @@ static int submit_one(struct aiocb *cb, int op)
 	if (!err)
 		reap(false);
 	req_notify_later(false);
+	req_submit_call(false);
 	if (err) {
 		errno = err;
 		return -1;

@@ -58,7 +58,6 @@ struct tstate *tstate_get(void)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->refs = 1;
 	t->efd = -1;
 	if (pthread_setspecific(g.tkey, t)) {
 		free(t);
@@ -68,32 +67,16 @@ struct tstate *tstate_get(void)
 	return t;
 }
 
-/* Called with g.lock held. */
-void tstate_put(struct tstate *t)
-{
-	if (t && --t->refs == 0)
-		free(t);
-}
-
-/*
- * Thread exit: io_uring cancels the requests this thread issued when it exits (and fails
- * the ones it must retry from task work). Marking the thread gone lets req_complete()
- * recognise those results and issue the request again from a live thread.
- */
+/* Thread exit: the thread's own wake-up descriptor goes with it. */
 static void tstate_exit(void *arg)
 {
 	struct tstate *t = arg;
 
 	g_lock();
-	t->exited = true;
-	/* Its requests still in flight now need a live thread to issue them again. */
-	for (unsigned i = 1; i < t->refs; i++)
-		bg_get();
 	if (t->efd >= 0)
 		close(t->efd);
-	t->efd = -1;
 	tl_ts = NULL;
-	tstate_put(t);
+	free(t);
 	g_unlock();
 }
 

@@ -67,6 +67,8 @@ enum req_flags {
 	RF_CANCEL = 1 << 0,  /* aio_cancel() asked the engine to cancel it */
 	RF_NOTIFY = 1 << 1,  /* its sigevent needs the notifier thread */
 	RF_BG = 1 << 3,       /* a stream write, counted in g.bg_needed while it runs */
+	RF_RING = 1 << 4,     /* issued by the background thread (io_uring), counted likewise */
+	RF_FIXED = 1 << 5,    /* io_uring: its file is held in the ring's table, at its index */
 };
 
 /* A sigevent as copied at submission. */
@@ -79,10 +81,8 @@ struct sev {
 	pthread_attr_t *attr;
 };
 
-/* The submitting thread of an issued request: io_uring ties a request to it. */
+/* A thread's own state: what it sleeps on when it waits (wait.c). */
 struct tstate {
-	unsigned refs; /* issued requests that name it, plus one while the thread lives */
-	bool exited;
 	int efd; /* eventfd this thread sleeps on in wait.c, or -1 */
 };
 
@@ -104,7 +104,6 @@ struct req {
 	struct req *fd_prev, *fd_next; /* the descriptor's incomplete requests, in order */
 	struct req *next;              /* held queue, free list, completion list */
 	struct fdq *fdq;
-	struct tstate *owner;
 	struct lio *lio;
 	uint64_t done; /* bytes a stream write has already transferred */
 	int64_t res;
@@ -154,6 +153,8 @@ struct engine {
 	int (*init)(void); /* 0 or -errno */
 	/* Issue n requests; one that fails at once is completed through req_complete(). */
 	void (*submit)(struct req **reqs, unsigned n);
+	/* Optional, called by the background thread with g.lock held: issue what waits for it. */
+	void (*issue)(void);
 	/* 0: cancelled, its completion follows; -EALREADY: under way; -ENOENT: not found. */
 	int (*cancel)(struct req *r);
 	bool (*has_completions)(void); /* cheap check, no syscall */
@@ -206,6 +207,7 @@ struct posixaio {
 	struct req *bg_reqs, *bg_reqs_tail;
 	struct lio *bg_lios, *bg_lios_tail;
 	int bg_efd; /* wakes the background thread for them */
+	bool bg_kicked; /* bg_efd was written since the background thread last looked */
 	bool sq_pending; /* the engine holds submissions a failed enter left behind */
 
 	pthread_key_t tkey;
@@ -240,7 +242,6 @@ void g_lock(void);
 void g_unlock(void);
 bool g_locked(void);
 struct tstate *tstate_get(void);
-void tstate_put(struct tstate *t);
 
 /* req.c */
 #define REQ_SLAB 256
@@ -254,6 +255,8 @@ void req_complete(struct req *r, int64_t res);
 void req_issue(struct req **reqs, unsigned n);
 void req_finish_deferred(void);
 void req_notify_later(bool on);
+void req_submit_call(bool on);
+bool req_in_submit(void);
 void req_notified(struct req *r);
 void lio_member_notified(struct lio *l);
 void req_fork_child(void);
@@ -288,6 +291,8 @@ bool sev_needs_thread(const struct sev *s);
 void sev_deliver(const struct sev *s);
 void bg_get(void);
 void bg_put(unsigned n);
+int bg_start(void);
+bool bg_self(void);
 void bg_wake(void);
 void notify_fork_child(void);
 

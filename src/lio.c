@@ -243,6 +243,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	l->hold = mode == LIO_WAIT;
 
 	req_notify_later(mode == LIO_NOWAIT);
+	req_submit_call(true);
 	g_lock();
 	if (sev_needs_thread(&lsev))
 		bg_get();
@@ -250,6 +251,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	__atomic_sub_fetch(&l->pending, 1, __ATOMIC_ACQ_REL);
 	lio_member_notified(l); /* the guard */
 	g_unlock();
+	req_submit_call(false);
 	reap(false);
 	req_notify_later(false);
 	if (mode == LIO_WAIT) {

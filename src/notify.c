@@ -287,23 +287,35 @@ static void bg_deliver_queued(void)
 	}
 }
 
-/* Called with g.lock held: wake the background thread for queued notifications. */
+/*
+ * Called with g.lock held: wake the background thread for queued work. One write until it
+ * looks at its queues again (bg_kicked is cleared under g.lock just before it does).
+ */
 void bg_wake(void)
 {
 	static const uint64_t one = 1;
 
-	if (g.bg_efd >= 0 && write(g.bg_efd, &one, sizeof(one)) < 0) {
+	if (g.bg_kicked || g.bg_efd < 0)
+		return;
+	g.bg_kicked = true;
+	if (write(g.bg_efd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: already awake-pending */
 	}
+}
+
+static TLS bool tl_bg;
+
+/* Is the calling thread the background thread? */
+bool bg_self(void)
+{
+	return tl_bg;
 }
 
 /* Called with g.lock held: may the background thread leave now? */
 static bool bg_idle(void)
 {
-	struct tstate *t = tstate_get();
-
-	/* Its own requests in flight would become orphans: stay for them. */
-	return g.bg_needed == 0 && (!t || t->refs <= 1);
+	/* Requests it issued count in bg_needed: io_uring would cancel them if it left. */
+	return g.bg_needed == 0;
 }
 
 static void *bg_thread(void *arg)
@@ -311,6 +323,7 @@ static void *bg_thread(void *arg)
 	int64_t idle_since = 0;
 
 	(void)arg;
+	tl_bg = true;
 	for (;;) {
 		struct pollfd pfd[5];
 		uint64_t v;
@@ -321,6 +334,11 @@ static void *bg_thread(void *arg)
 		if (read(g.bg_efd, &v, sizeof(v)) < 0) {
 			/* EAGAIN: nothing queued since last time */
 		}
+		g_lock();
+		g.bg_kicked = false;
+		if (g.eng->issue)
+			g.eng->issue();
+		g_unlock();
 		reap(true);
 		g_lock();
 		bg_deliver_queued();
@@ -343,17 +361,26 @@ static void *bg_thread(void *arg)
 	}
 }
 
+/* Called with g.lock held: make sure the background thread runs. 0 or -EAGAIN. */
+int bg_start(void)
+{
+	if (g.bg_running)
+		return 0;
+	if (g.bg_efd < 0)
+		g.bg_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g.bg_efd < 0 || spawn(bg_thread, NULL, NULL) != 0)
+		return -EAGAIN;
+	g.bg_running = true;
+	g.bg_kicked = false;
+	return 0;
+}
+
 /* Called with g.lock held: one more request needs the background thread. */
 void bg_get(void)
 {
 	g.bg_needed++;
-	if (g.bg_running || !g.eng)
-		return;
-	if (g.bg_efd < 0)
-		g.bg_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (g.bg_efd >= 0 && spawn(bg_thread, NULL, NULL) == 0)
-		g.bg_running = true;
-	/* Else the work is done whenever the program next calls the library. */
+	if (g.eng)
+		bg_start(); /* else the work is done whenever the program next calls the library */
 }
 
 /* Called with g.lock held. */
@@ -371,6 +398,7 @@ void notify_fork_child(void)
 	pool.idle = pool.threads = 0;
 	g.bg_needed = 0;
 	g.bg_running = false;
+	g.bg_kicked = false;
 	g.bg_reqs = g.bg_reqs_tail = NULL;
 	g.bg_lios = g.bg_lios_tail = NULL;
 	if (g.bg_efd >= 0)

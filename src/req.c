@@ -38,6 +38,23 @@ void req_notify_later(bool on)
 }
 
 /*
+ * Set inside aio_read()/aio_write()/aio_fsync()/lio_listio(): the engine may do a small
+ * transfer that cannot block in the caller's own time there, and nowhere else (a request
+ * released by another's completion may be moving on inside aio_error()).
+ */
+static TLS bool tl_in_submit;
+
+void req_submit_call(bool on)
+{
+	tl_in_submit = on;
+}
+
+bool req_in_submit(void)
+{
+	return tl_in_submit;
+}
+
+/*
  * The slab table is read without g.lock by aio_return() (claim.c): a grown table is
  * published whole and the old one kept, never freed while the process lives (they sum to
  * less than the newest).
@@ -148,19 +165,15 @@ struct req *req_lookup(const struct aiocb *cb)
 	return r;
 }
 
-/* Called with g.lock held: hand requests to the engine from this thread. */
+/* Called with g.lock held: hand requests to the engine. */
 void req_issue(struct req **reqs, unsigned n)
 {
-	struct tstate *t = tstate_get();
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
 		struct req *r = reqs[i];
 
 		r->state = REQ_ISSUED;
-		r->owner = t;
-		if (t)
-			t->refs++;
 		/* A stream write may come back short and need continuing. */
 		if (r->op == OP_WRITE && !(r->flags & RF_BG) && r->fdq &&
 		    fdq_kind(r) == FDK_STREAM) {
@@ -170,15 +183,6 @@ void req_issue(struct req **reqs, unsigned n)
 	}
 	__atomic_fetch_add(&stats.submitted, n, __ATOMIC_RELAXED);
 	g.eng->submit(reqs, n);
-}
-
-/* Called with g.lock held: r's issuing thread lets go of it. */
-static void disown(struct req *r)
-{
-	if (r->owner && r->owner->exited)
-		bg_put(1);
-	tstate_put(r->owner);
-	r->owner = NULL;
 }
 
 /*
@@ -205,7 +209,6 @@ static void issue_again(struct req **reqs, unsigned n)
 
 static void reissue(struct req *r)
 {
-	disown(r);
 	issue_again(&r, 1);
 }
 
@@ -217,19 +220,6 @@ static bool write_continues(struct req *r, int64_t res)
 	if (r->done + (uint64_t)res >= req_len(r))
 		return false;
 	return fdq_kind(r) == FDK_STREAM;
-}
-
-/*
- * The thread that issued it exited and io_uring dropped the request (-ECANCELED for a poll
- * or io-wq request, -EFAULT or -EINTR for a retry it could no longer run). Nothing was
- * transferred: issue it again from this live thread. A genuine error comes back once more
- * and is then reported, since the new owner is alive.
- */
-static bool orphan_retries(const struct req *r, int64_t res)
-{
-	if (!r->owner || !r->owner->exited || (r->flags & RF_CANCEL))
-		return false;
-	return res == -ECANCELED || res == -EINTR || res == -EFAULT;
 }
 
 /* The kernel filled the first n bytes of the read's buffers behind valgrind's back. */
@@ -283,11 +273,6 @@ static void req_finish_locked(struct req *r, int64_t res)
 		reissue(r);
 		return;
 	}
-	if (orphan_retries(r, res)) {
-		STAT_INC(resubmitted);
-		reissue(r);
-		return;
-	}
 	if (r->done)
 		res = (int64_t)r->done + (res > 0 ? res : 0);
 	if ((r->flags & RF_CANCEL) && res == -EINTR)
@@ -296,9 +281,11 @@ static void req_finish_locked(struct req *r, int64_t res)
 		STAT_INC(cancelled);
 	STAT_INC(completed);
 
-	disown(r);
 	if (r->flags & RF_BG)
 		bg_put(1);
+	if (r->flags & RF_RING)
+		bg_put(1);
+	r->flags &= (uint8_t) ~(RF_BG | RF_RING);
 	if (r->fdq)
 		fdq_retire(r, ready, &nready, 4);
 	r->state = REQ_DONE;
