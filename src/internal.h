@@ -68,7 +68,7 @@ enum req_flags {
 	RF_NOTIFY = 1 << 1,  /* its sigevent needs the notifier thread */
 	RF_BG = 1 << 3,       /* a stream write, counted in g.bg_needed while it runs */
 	RF_RING = 1 << 4,     /* issued by the background thread (io_uring), counted likewise */
-	RF_FIXED = 1 << 5,    /* io_uring: its file is held in the ring's table, at its index */
+	RF_HOLDS_FILE = 1 << 5, /* the engine holds the file it was submitted for */
 };
 
 /* A sigevent as copied at submission. */
@@ -166,6 +166,8 @@ struct engine {
 	 * than the request. 0 or -ENOMEM.
 	 */
 	int (*reserve)(const struct req *r);
+	/* Optional, called with g.lock held when r is complete for good (not to go on). */
+	void (*retire)(struct req *r);
 	/* Optional: make pollfds() quiet unless completions wait (posixaio_fd() went idle). */
 	void (*quiet)(void);
 	void (*fork_child)(void);

@@ -195,7 +195,7 @@ static void issue_again(struct req **reqs, unsigned n)
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		if (fdq_same_file(reqs[i])) {
+		if ((reqs[i]->flags & RF_HOLDS_FILE) || fdq_same_file(reqs[i])) {
 			reqs[k++] = reqs[i];
 			continue;
 		}
@@ -273,14 +273,20 @@ static void req_finish_locked(struct req *r, int64_t res)
 		reissue(r);
 		return;
 	}
-	if (r->done)
-		res = (int64_t)r->done + (res > 0 ? res : 0);
 	if ((r->flags & RF_CANCEL) && res == -EINTR)
 		res = -ECANCELED;
+	/*
+	 * What moved before counts, as write(2) returns what it moved before an error; but a
+	 * request cancelled (its file was closed while it went on) is not a short success.
+	 */
+	if (r->done && res != -ECANCELED)
+		res = (int64_t)r->done + (res > 0 ? res : 0);
 	if (res == -ECANCELED)
 		STAT_INC(cancelled);
 	STAT_INC(completed);
 
+	if (g.eng->retire)
+		g.eng->retire(r);
 	if (r->flags & RF_BG)
 		bg_put(1);
 	if (r->flags & RF_RING)

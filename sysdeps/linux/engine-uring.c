@@ -108,12 +108,12 @@ static int capture(struct req *r)
 {
 	int ret;
 
-	if (r->flags & RF_FIXED)
+	if (r->flags & RF_HOLDS_FILE)
 		return 0;
 	if (r->index < nslots) {
 		ret = io_uring_register_files_update(&ring, r->index, &r->fd, 1);
 		if (ret == 1) {
-			r->flags |= RF_FIXED;
+			r->flags |= RF_HOLDS_FILE;
 			return 0;
 		}
 		if (ret == -EBADF)
@@ -125,14 +125,17 @@ static int capture(struct req *r)
 	return 0;
 }
 
-/* Called with g.lock held: r is done with the ring; its slot lets go of the file. */
-static void release(struct req *r)
+/*
+ * Called with g.lock held: r is complete for good, or leaves the engine without having been
+ * issued; its slot lets go of the file. A stream write that goes on keeps it.
+ */
+static void uring_retire(struct req *r)
 {
 	int none = -1;
 
-	if (!(r->flags & RF_FIXED))
+	if (!(r->flags & RF_HOLDS_FILE))
 		return;
-	r->flags &= (uint8_t)~RF_FIXED;
+	r->flags &= (uint8_t)~RF_HOLDS_FILE;
 	io_uring_register_files_update(&ring, r->index, &none, 1);
 }
 
@@ -203,18 +206,11 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 	/* A large copy runs on a worker, not inside the background thread's enter. */
 	if ((r->op == OP_READ || r->op == OP_WRITE) && !r->vec && left > INLINE_MAX)
 		sqe->flags |= IOSQE_ASYNC;
-	if (r->flags & RF_FIXED) {
+	if (r->flags & RF_HOLDS_FILE) {
 		sqe->fd = (int)r->index;
 		sqe->flags |= IOSQE_FIXED_FILE;
 	}
 	io_uring_sqe_set_data(sqe, r);
-}
-
-/* Called with g.lock held: r leaves the engine with res. */
-static void done(struct req *r, int64_t res)
-{
-	release(r);
-	req_complete(r, res);
 }
 
 /* Called with g.lock held, by the background thread: put reqs in the ring. */
@@ -228,13 +224,13 @@ static void issue(struct req **reqs, unsigned n)
 			sqe = io_uring_get_sqe(&ring);
 		}
 		if (!sqe) {
-			done(reqs[i], -EAGAIN);
+			req_complete(reqs[i], -EAGAIN);
 			continue;
 		}
-		if (!(reqs[i]->flags & RF_FIXED) && !fdq_same_file(reqs[i])) {
+		if (!(reqs[i]->flags & RF_HOLDS_FILE) && !fdq_same_file(reqs[i])) {
 			/* Closed since, and the number names another file now. */
 			reqs[i]->flags |= RF_CANCEL;
-			done(reqs[i], -ECANCELED);
+			req_complete(reqs[i], -ECANCELED);
 			continue;
 		}
 		prep(sqe, reqs[i]);
@@ -367,7 +363,7 @@ static int uring_cancel(struct req *r)
 	int ret;
 
 	if (unqueue(r)) {
-		done(r, -ECANCELED);
+		req_complete(r, -ECANCELED);
 		return 0;
 	}
 	memset(&reg, 0, sizeof(reg));
@@ -422,7 +418,7 @@ static void uring_reap(void)
 
 			n++;
 			if (r)
-				done(r, cqe->res);
+				req_complete(r, cqe->res);
 		}
 		io_uring_cq_advance(&ring, n);
 		g_unlock();
@@ -458,5 +454,6 @@ const struct engine engine_uring = {
 	.reap = uring_reap,
 	.pollfds = uring_pollfds,
 	.reserve = uring_reserve,
+	.retire = uring_retire,
 	.fork_child = uring_fork_child,
 };
