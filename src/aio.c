@@ -40,9 +40,13 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	      struct req **ready, unsigned *nready)
 {
-	struct req *r = req_alloc();
+	struct req *r;
 	int run = 1;
 
+	/* Its notification needs the background thread: refuse what nobody would notify. */
+	if (sev_needs_thread(sev) && bg_start() < 0)
+		return EAGAIN;
+	r = req_alloc();
 	if (!r)
 		return EAGAIN;
 	claim_release(cb, true); /* a completion of this aiocb nobody claimed: not now */

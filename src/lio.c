@@ -245,6 +245,15 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	req_notify_later(mode == LIO_NOWAIT);
 	req_submit_call(true);
 	g_lock();
+	if (sev_needs_thread(&lsev) && bg_start() < 0) {
+		/* Nothing could send the list's notification: start nothing. */
+		g_unlock();
+		req_submit_call(false);
+		req_notify_later(false);
+		free(l);
+		errno = EAGAIN;
+		return -1;
+	}
 	if (sev_needs_thread(&lsev))
 		bg_get();
 	ok = start_members(list, nent, l);

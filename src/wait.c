@@ -36,7 +36,7 @@ void waiters_wake(void)
 	struct waiter *w;
 
 	for (w = g.waiters; w; w = w->next) {
-		if (write(w->efd, &one, sizeof(one)) < 0) {
+		if (w->efd >= 0 && write(w->efd, &one, sizeof(one)) < 0) {
 			/* EAGAIN: the counter is already non-zero, the thread will wake. */
 		}
 	}
@@ -76,11 +76,8 @@ static int enter(struct wait_ctx *c)
 	t = tstate_get();
 	if (t && t->efd < 0)
 		t->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!t || t->efd < 0) {
-		g_unlock();
-		return EAGAIN;
-	}
-	c->w.efd = t->efd;
+	/* No descriptor to spare (or no memory): wait all the same, looking again often. */
+	c->w.efd = t ? t->efd : -1;
 	c->w.prev = NULL;
 	c->w.next = g.waiters;
 	if (g.waiters)
@@ -178,8 +175,11 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 				return EAGAIN;
 			tsp = &left;
 		}
-		if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED)) {
-			/* Submissions wait for resources: come back soon to push them. */
+		if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED) || c->w.efd < 0) {
+			/*
+			 * Submissions wait for resources, or nothing can wake this thread: come
+			 * back soon to look.
+			 */
 			static const struct timespec soon = { 0, 10000000L };
 
 			if (!tsp || left.tv_sec > 0 || left.tv_nsec > soon.tv_nsec) {
@@ -189,7 +189,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		}
 		if (ppoll(pfd, n, tsp, NULL) < 0 && errno == EINTR && !signals_restart())
 			return EINTR;
-		if (pfd[0].revents & POLLIN) {
+		if (c->w.efd >= 0 && (pfd[0].revents & POLLIN)) {
 			uint64_t v;
 
 			if (read(c->w.efd, &v, sizeof(v)) < 0) {
