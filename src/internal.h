@@ -19,9 +19,13 @@
  * that fails at once, a held request cancelled) are queued per thread and finished when
  * that thread releases the lock, so req_complete() may be called from anywhere.
  *
- * Threads. None for a program that asks for no notification. A notifier thread reaps
- * while requests that need a signal or a callback are in flight; SIGEV_THREAD callbacks run
- * on a small pool of persistent threads (notify.c).
+ * Threads. The background thread (notify.c) runs while any request needs a thread of the
+ * library: a signal or a callback to deliver, a held request to issue when its predecessor
+ * ends, and on io_uring every request in the ring, since only that thread issues to the ring
+ * (engine-uring.c says why: the kernel ties a request to the task that issued it, and that
+ * task's sleeps, copies and signals must never be a program thread's). It blocks every signal
+ * and leaves a second after its last reason. None runs while requests finish inside the call
+ * (small reads of cached data). SIGEV_THREAD callbacks run on a pool of persistent threads.
  */
 #ifndef POSIXAIO_INTERNAL_H
 #define POSIXAIO_INTERNAL_H
