@@ -14,5 +14,16 @@ got=$(POSIXAIO_LIBRARY=$lib LD_PRELOAD=/nonexistent/other.so "$wrapper" -- sh -c
 got=$(POSIXAIO_LIBRARY=$lib "$wrapper" sh -c 'echo "$LD_PRELOAD"')
 [ "$got" = "$lib" ] || fail "LD_PRELOAD is '$got' without a previous one, expected '$lib'"
 "$wrapper" >/dev/null 2>&1 && fail "no program given, yet it succeeded"
+# --help names the library the wrapper would preload, which POSIXAIO_LIBRARY overrides.
+got=$(POSIXAIO_LIBRARY=/nonexistent/chosen.so "$wrapper" --help 2>&1) || fail "--help failed"
+case $got in
+*"LD_PRELOAD=/nonexistent/chosen.so"*) ;;
+*) fail "--help with POSIXAIO_LIBRARY=/nonexistent/chosen.so says: $got" ;;
+esac
+got=$(POSIXAIO_LIBRARY= "$wrapper" --help 2>&1) || fail "--help failed"
+case $got in
+*"LD_PRELOAD=/"*"/libposixaio.so.1)"*) ;;
+*) fail "--help without POSIXAIO_LIBRARY does not name the installed library: $got" ;;
+esac
 POSIXAIO_LIBRARY=$lib "$wrapper" "$prog" || fail "$prog under the wrapper did not bind to the library"
 echo "PASS wrapper"
