@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Helpers shared by the benchmark programs (scale.c, streams.c, notify.c, probe.c).
+ * Helpers shared by the benchmark programs (scale.c, streams.c, notify.c, submit_time.c,
+ * probe.c).
  *
  * The programs are built against glibc's <aio.h> only, never against libposixaio: the driver
  * (bench/run) runs each of them once on plain glibc and once with the library preloaded, so
