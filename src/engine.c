@@ -234,6 +234,7 @@ static void fork_child(void)
 		if (tl_ts->efd >= 0)
 			close(tl_ts->efd);
 		pthread_setspecific(g.tkey, NULL);
+		free(tl_ts);
 		tl_ts = NULL;
 	}
 	tl_locked = false;
