@@ -29,6 +29,7 @@
  *    the tty layer takes when it reports POLLOUT).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -269,8 +270,8 @@ static int first_nonempty(const struct iovec *v, int n, struct iovec *out)
 	return 0;
 }
 
-/* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
-static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
+/* transfer() without the SIGPIPE guard. */
+static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
 {
 	struct iovec one = { NULL, 0 }, first;
 	const struct iovec *iov;
@@ -294,7 +295,7 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		if (rd && !len && iov == &one)
 			return 0; /* read(2) of nothing on a socket consumes no datagram */
 		n = rd ? recvmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT)
-		       : sendmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT | s->msg_flags);
+		       : sendmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT | MSG_NOSIGNAL | s->msg_flags);
 		return sys_ret(n);
 	}
 	case HOW_NOWAIT:
@@ -303,7 +304,7 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		if (n >= 0 || errno != EOPNOTSUPP)
 			return sys_ret(n);
 		nowait_refused(s, io_fd(s, r->fd));
-		return transfer(s, r, revents);
+		return transfer_nb(s, r, revents);
 	case HOW_REOPEN:
 		return sys_ret(rd ? readv(s->priv, iov, cnt) : writev(s->priv, iov, cnt));
 	default:
@@ -315,6 +316,56 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		return rd ? ready_read(s, io_fd(s, r->fd), first.iov_base, len, revents)
 			  : ready_write(s, io_fd(s, r->fd), first.iov_base, len, revents);
 	}
+}
+
+/*
+ * A write to a pipe or FIFO whose reader is gone raises SIGPIPE in the writing thread, which
+ * may be one of the program's (glibc's workers block every signal: the program never sees
+ * one). So the signal is blocked around the write, and the one the write raised, if it
+ * failed with EPIPE, is taken back before the mask is restored; one that was pending already
+ * is the program's and stays.
+ */
+struct pipe_guard {
+	sigset_t old;
+	bool pending;
+};
+
+static void pipe_guard_on(struct pipe_guard *pg)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &pg->old);
+	pg->pending = sigpending(&set) == 0 && sigismember(&set, SIGPIPE);
+}
+
+static ssize_t pipe_guard_off(struct pipe_guard *pg, ssize_t n)
+{
+	static const struct timespec zero = { 0, 0 };
+	int saved = errno; /* the program's, when this runs inside its aio_error() */
+	sigset_t set;
+
+	if (n == -EPIPE && !pg->pending) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &pg->old, NULL);
+	errno = saved;
+	return n;
+}
+
+/* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
+static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
+{
+	struct pipe_guard pg;
+
+	if (r->op == OP_READ || s->how == HOW_SOCK)
+		return transfer_nb(s, r, revents);
+	pipe_guard_on(&pg);
+	return pipe_guard_off(&pg, transfer_nb(s, r, revents));
 }
 
 static void set_events(struct stream *s, uint32_t events)
