@@ -587,6 +587,8 @@ static int take(struct io_event *ev, int max)
 	return n;
 }
 
+static void rearm_eventfd(void);
+
 /*
  * Called with g.lock held: give the kernel what the FIFO holds, as far as the context has
  * room. A buffered request is answered inside io_submit: taking those answers now makes a
@@ -597,6 +599,7 @@ static void kick(void)
 {
 	struct io_event ev[INLINE_BATCH];
 	struct iocb *batch[SUBMIT_BATCH];
+	bool took = false;
 
 	while (K.fifo.head && K.inflight < K.nr) {
 		unsigned n = 0, room = K.nr - K.inflight;
@@ -624,10 +627,20 @@ static void kick(void)
 			k->where = K_KERNEL;
 		}
 		K.inflight += (unsigned)ret;
-		while ((ret = take(ev, INLINE_BATCH)) > 0)
+		while ((ret = take(ev, INLINE_BATCH)) > 0) {
 			events(ev, ret);
+			took = true;
+		}
 	}
 	__atomic_store_n(&g.sq_pending, false, __ATOMIC_RELAXED);
+	/*
+	 * The kernel signalled the eventfd for each answer taken here, and nothing else would
+	 * clear it while no waiter sleeps: posixaio_fd() would poll readable, with nothing to
+	 * claim, for as long as a helper works on what was answered -EAGAIN. Only once that
+	 * descriptor exists: elsewhere a waiter clears it before it sleeps.
+	 */
+	if (took && K.ring && __atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
+		rearm_eventfd();
 }
 
 static bool is_stream(const struct req *r)
