@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "engine-poll.h"
+#include "fdtab.h"
 #include "internal.h"
 
 #if HAVE_VALGRIND
@@ -128,12 +129,11 @@ static struct {
 	struct kqueue fifo;
 	struct kreq **slabs; /* records by request slot, REQ_SLAB at a time, like the requests */
 	unsigned nslabs;
-	struct fdinfo *fds;
-	int nfds;
+	struct fdtab fds; /* struct fdinfo by descriptor */
 	int hold_min; /* where duplicates are placed */
 	bool submitting;
 	struct req *later, *later_tail; /* issued while submitting: taken by the same loop */
-} K = { .efd = -1 };
+} K = { .efd = -1, .fds = FDTAB_INIT(struct fdinfo) };
 
 static struct {
 	pthread_mutex_t lock;
@@ -212,20 +212,7 @@ static struct kreq *kreq_of(const struct req *r, bool grow)
 
 static struct fdinfo *fdinfo_slot(int fd)
 {
-	if (fd >= K.nfds) {
-		int n = K.nfds ? K.nfds : 64;
-		struct fdinfo *t;
-
-		while (n <= fd)
-			n *= 2;
-		t = realloc(K.fds, (size_t)n * sizeof(*t));
-		if (!t)
-			return NULL;
-		memset(t + K.nfds, 0, (size_t)(n - K.nfds) * sizeof(*t));
-		K.fds = t;
-		K.nfds = n;
-	}
-	return &K.fds[fd];
+	return fdtab_get(&K.fds, fd);
 }
 
 /*
@@ -289,8 +276,8 @@ static void unhold(struct kreq *k)
 	struct fdinfo *fi;
 
 	if (!k->held)
-		return; /* (and K.fds may not exist yet) */
-	fi = &K.fds[k->r->fd];
+		return;
+	fi = fdtab_find(&K.fds, k->r->fd); /* made by hold() */
 	if (--fi->nhold == 0)
 		close(fi->hold);
 	k->fd = k->r->fd;
@@ -924,6 +911,16 @@ err_ctx:
 	return ret;
 }
 
+static void fdinfo_close_hold(void *entry, int fd, void *arg)
+{
+	struct fdinfo *fi = entry;
+
+	(void)fd;
+	(void)arg;
+	if (fi->nhold)
+		close(fi->hold);
+}
+
 static void kaio_fork_child(void)
 {
 	/*
@@ -933,15 +930,14 @@ static void kaio_fork_child(void)
 	poll_fork_child();
 	if (K.efd >= 0)
 		close(K.efd);
-	for (int i = 0; i < K.nfds; i++)
-		if (K.fds[i].nhold)
-			close(K.fds[i].hold);
+	fdtab_each(&K.fds, fdinfo_close_hold, NULL);
+	fdtab_clear(&K.fds);
 	for (unsigned i = 0; i < K.nslabs; i++)
 		free(K.slabs[i]);
 	free(K.slabs);
-	free(K.fds);
 	memset(&K, 0, sizeof(K));
 	K.efd = -1;
+	K.fds.esize = sizeof(struct fdinfo);
 	pthread_mutex_init(&hp.lock, NULL);
 	pthread_cond_init(&hp.cond, NULL);
 	hp.q.head = hp.q.tail = NULL;

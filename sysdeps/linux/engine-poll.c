@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "engine-poll.h"
+#include "fdtab.h"
 
 #define MAX_RW 0x7ffff000UL /* what read(2) and write(2) move at most in one call */
 #define TTY_CHUNK 256       /* WAKEUP_CHARS: a tty reporting POLLOUT takes this much */
@@ -72,11 +73,10 @@ struct stream {
 static struct {
 	int epfd;
 	int hold_min; /* where duplicates are placed */
-	struct stream **s; /* indexed by descriptor */
-	int ns;
+	struct fdtab s; /* struct stream * by descriptor */
 	unsigned armed; /* streams with directions enabled; atomic */
 	bool stale;     /* a registration may outlive its descriptor; atomic */
-} P = { .epfd = -1 };
+} P = { .epfd = -1, .s = FDTAB_INIT(struct stream *) };
 
 static ssize_t sys_ret(ssize_t n)
 {
@@ -85,33 +85,25 @@ static ssize_t sys_ret(ssize_t n)
 
 static struct stream *stream_find(int fd)
 {
-	return fd >= 0 && fd < P.ns ? P.s[fd] : NULL;
+	struct stream **slot = fdtab_find(&P.s, fd);
+
+	return slot ? *slot : NULL;
 }
 
 static struct stream *stream_get(int fd)
 {
-	if (fd >= P.ns) {
-		int n = P.ns ? P.ns : 64;
-		struct stream **t;
+	struct stream **slot = fdtab_get(&P.s, fd);
 
-		while (n <= fd)
-			n *= 2;
-		t = realloc(P.s, (size_t)n * sizeof(*t));
-		if (!t)
-			return NULL;
-		for (int i = P.ns; i < n; i++)
-			t[i] = NULL;
-		P.s = t;
-		P.ns = n;
-	}
-	if (!P.s[fd]) {
-		P.s[fd] = calloc(1, sizeof(struct stream));
-		if (P.s[fd]) {
-			P.s[fd]->priv = -1;
-			P.s[fd]->hold = -1;
+	if (!slot)
+		return NULL;
+	if (!*slot) {
+		*slot = calloc(1, sizeof(struct stream));
+		if (*slot) {
+			(*slot)->priv = -1;
+			(*slot)->hold = -1;
 		}
 	}
-	return P.s[fd];
+	return *slot;
 }
 
 static bool reopen(struct stream *s, int fd)
@@ -625,21 +617,26 @@ int poll_init(int efd, int hold_min)
 	return 0;
 }
 
+static void stream_free(void *entry, int fd, void *arg)
+{
+	struct stream *s = *(struct stream **)entry;
+
+	(void)fd;
+	(void)arg;
+	if (s && s->priv >= 0)
+		close(s->priv);
+	if (s && s->hold >= 0)
+		close(s->hold);
+	free(s);
+}
+
 void poll_fork_child(void)
 {
 	/* The parent's waiting requests are not ours; its private descriptors must not linger. */
-	for (int i = 0; i < P.ns; i++) {
-		if (P.s[i] && P.s[i]->priv >= 0)
-			close(P.s[i]->priv);
-		if (P.s[i] && P.s[i]->hold >= 0)
-			close(P.s[i]->hold);
-		free(P.s[i]);
-	}
-	free(P.s);
+	fdtab_each(&P.s, stream_free, NULL);
+	fdtab_clear(&P.s);
 	if (P.epfd >= 0)
 		close(P.epfd);
-	P.s = NULL;
-	P.ns = 0;
 	P.epfd = -1;
 	P.armed = 0;
 	P.stale = false;
