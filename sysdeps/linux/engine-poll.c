@@ -21,6 +21,9 @@
  *  - FIFOs and ttys, which refuse RWF_NOWAIT: a private open file description of the same
  *    file from /proc/self/fd/N with the caller's access mode and O_NONBLOCK, kept only while
  *    requests are in flight (an extra FIFO writer would hide end-of-file from readers);
+ *    where /proc cannot be reached (a container without it), readiness first and then
+ *    transfers that cannot block: a read sized by FIONREAD, writes in PIPE_BUF pieces (what
+ *    a pipe reporting POLLOUT surely takes);
  *  - other character devices, and a pty master (reopened, it would be a new pty): readiness
  *    first, then plain read(2) and write(2), which a ready device serves without blocking.
  *    A device reopened could be a new session of it, and RWF_NOWAIT is not used even where
@@ -29,6 +32,7 @@
  *    the tty layer takes when it reports POLLOUT).
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +67,7 @@ struct stream {
 	struct req *rd, *wr; /* requests waiting for readiness */
 	uint32_t events;     /* directions enabled in the epoll set; 0: none */
 	bool in_set;         /* registered, maybe disabled by a one-shot report */
-	bool chr, tty;
+	bool chr, tty, fifo;
 	uint8_t how;
 	int msg_flags; /* MSG_EOR on a SOCK_SEQPACKET socket, as write(2) adds it */
 	int priv;      /* HOW_REOPEN: the private description, else -1 */
@@ -132,10 +136,11 @@ static void setup(struct stream *s, int fd)
 	struct stat st;
 
 	s->how = HOW_NOWAIT;
-	s->chr = s->tty = false;
+	s->chr = s->tty = s->fifo = false;
 	s->msg_flags = 0;
 	if (fstat(fd, &st) < 0)
 		return; /* the transfer reports the error */
+	s->fifo = S_ISFIFO(st.st_mode);
 	if (S_ISSOCK(st.st_mode)) {
 		socklen_t len = sizeof(int);
 		int type = 0;
@@ -194,6 +199,24 @@ static uint32_t ready_now(int fd, short events)
 	return poll(&p, 1, 0) > 0 ? (uint32_t)p.revents : 0;
 }
 
+/*
+ * A blocking FIFO read with nothing in the pipe waits for a writer, even after POLLHUP if
+ * one opened it since: it is sized by FIONREAD, and end-of-file is answered here.
+ */
+static ssize_t ready_read_fifo(int fd, char *buf, size_t len)
+{
+	int avail;
+
+	if (ioctl(fd, FIONREAD, &avail) < 0)
+		return -errno;
+	if (avail > 0)
+		return sys_ret(read(fd, buf, (size_t)avail < len ? (size_t)avail : len));
+	if (!len)
+		return 0;
+	/* No data: end-of-file if no writer holds it now, else wait for data. */
+	return ready_now(fd, POLLIN) & POLLHUP ? 0 : -EAGAIN;
+}
+
 static ssize_t ready_read(struct stream *s, int fd, char *buf, size_t len, uint32_t revents)
 {
 	int avail;
@@ -202,6 +225,8 @@ static ssize_t ready_read(struct stream *s, int fd, char *buf, size_t len, uint3
 		revents = ready_now(fd, POLLIN);
 	if (!(revents & RD_READY))
 		return -EAGAIN;
+	if (s->fifo)
+		return ready_read_fifo(fd, buf, len);
 	/* A tty read blocks while its line discipline holds nothing it may hand over. */
 	if (s->tty && !(revents & (EPOLLHUP | EPOLLERR)) && ioctl(fd, FIONREAD, &avail) == 0) {
 		if (avail <= 0)
@@ -212,19 +237,28 @@ static ssize_t ready_read(struct stream *s, int fd, char *buf, size_t len, uint3
 	return sys_ret(read(fd, buf, len));
 }
 
+/*
+ * What a descriptor reporting POLLOUT surely takes in one write: a tty TTY_CHUNK, a pipe or
+ * FIFO PIPE_BUF (a free slot); 0 for other devices, which are given the whole buffer.
+ */
+static size_t ready_chunk(const struct stream *s)
+{
+	return s->tty ? TTY_CHUNK : s->fifo ? PIPE_BUF : 0;
+}
+
 static ssize_t ready_write(struct stream *s, int fd, const char *buf, size_t len,
 			   uint32_t revents)
 {
-	size_t done = 0;
+	size_t done = 0, chunk = ready_chunk(s);
 
 	if (!(revents & WR_READY))
 		revents = ready_now(fd, POLLOUT);
 	if (!(revents & WR_READY))
 		return -EAGAIN;
-	if (!s->tty)
+	if (!chunk)
 		return sys_ret(write(fd, buf, len));
 	while (done < len) {
-		size_t n = len - done < TTY_CHUNK ? len - done : TTY_CHUNK;
+		size_t n = len - done < chunk ? len - done : chunk;
 		ssize_t w;
 
 		if (done && !(ready_now(fd, POLLOUT) & WR_READY))
