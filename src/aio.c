@@ -41,6 +41,7 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	      struct req **ready, unsigned *nready)
 {
 	struct req *r;
+	bool bad;
 	int run = 1;
 
 	/* Its notification needs the background thread: refuse what nobody would notify. */
@@ -59,11 +60,12 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	r->sev = *sev;
 	r->offset = (op == OP_READ || op == OP_WRITE) && cb->aio_offset >= 0 ? cb->aio_offset : -1;
 	r->state = REQ_ISSUED;
-	if (r->fd >= 0 && g.eng->reserve && g.eng->reserve(r) < 0) {
+	bad = !fdq_fd_open(r->fd); /* before anything is sized for the number */
+	if (!bad && g.eng->reserve && g.eng->reserve(r) < 0) {
 		req_free(r);
 		return EAGAIN;
 	}
-	if (r->fd >= 0) {
+	if (!bad) {
 		run = fdq_enqueue(r);
 		if (run < 0) {
 			req_free(r);
@@ -84,7 +86,7 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 		r->flags |= RF_NOTIFY;
 		bg_get();
 	}
-	if (r->fd < 0)
+	if (bad)
 		req_complete(r, -EBADF);
 	else if (run)
 		ready[(*nready)++] = r;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "fdtab.h"
 #include "internal.h"
 
 struct fdq {
@@ -74,25 +75,33 @@ int fd_classify(int fd)
 	return classify(fd, &device, &dev, &ino);
 }
 
+/* The queues, by descriptor number; guarded by g.lock. */
+static struct fdtab fds = FDTAB_INIT(struct fdq *);
+
 static struct fdq *fdq_get(int fd)
 {
-	if (fd >= g.nfds) {
-		int n = g.nfds ? g.nfds : 64;
-		struct fdq **t;
+	struct fdq **slot = fdtab_get(&fds, fd);
 
-		while (n <= fd)
-			n *= 2;
-		t = realloc(g.fds, (size_t)n * sizeof(*t));
-		if (!t)
-			return NULL;
-		for (int i = g.nfds; i < n; i++)
-			t[i] = NULL;
-		g.fds = t;
-		g.nfds = n;
-	}
-	if (!g.fds[fd])
-		g.fds[fd] = calloc(1, sizeof(struct fdq));
-	return g.fds[fd];
+	if (!slot)
+		return NULL;
+	if (!*slot)
+		*slot = calloc(1, sizeof(struct fdq));
+	return *slot;
+}
+
+/*
+ * Called with g.lock held before anything is sized for fd: may a request on it go on? A
+ * number in a range the tables cover already costs nothing; any other is looked at, so a
+ * number nothing is open at (INT_MAX, 100000000) fails with EBADF without the tables
+ * growing towards it.
+ */
+bool fdq_fd_open(int fd)
+{
+	if (fd < 0)
+		return false;
+	if (fdtab_find(&fds, fd))
+		return true; /* (a closed one fails in the engine, with EBADF as well) */
+	return fcntl(fd, F_GETFD) >= 0;
 }
 
 int fdq_kind(const struct req *r)
@@ -274,16 +283,20 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned ma
 /* Called with g.lock held: the first incomplete request on fd, in submission order. */
 struct req *fdq_first(int fd)
 {
-	if (fd < 0 || fd >= g.nfds || !g.fds[fd])
-		return NULL;
-	return g.fds[fd]->head;
+	struct fdq **slot = fdtab_find(&fds, fd);
+
+	return slot && *slot ? (*slot)->head : NULL;
+}
+
+static void fdq_free(void *entry, int fd, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	free(*(struct fdq **)entry);
 }
 
 void fdq_fork_child(void)
 {
-	for (int i = 0; i < g.nfds; i++)
-		free(g.fds[i]);
-	free(g.fds);
-	g.fds = NULL;
-	g.nfds = 0;
+	fdtab_each(&fds, fdq_free, NULL);
+	fdtab_clear(&fds);
 }

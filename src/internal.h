@@ -193,9 +193,6 @@ struct posixaio {
 	uint32_t nslabs, cap_slabs;
 	struct req *free;
 
-	struct fdq **fds; /* indexed by descriptor number */
-	int nfds;
-
 	struct waiter *waiters;
 	int nwaiters;
 	int leader; /* a waiter polls the engine; atomic */
@@ -283,6 +280,7 @@ enum fd_kind {
 	FDK_BAD,
 };
 int fd_classify(int fd);
+bool fdq_fd_open(int fd);
 int fdq_enqueue(struct req *r); /* 1: issue it now, 0: held, -ENOMEM */
 void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned max);
 int fdq_kind(const struct req *r);

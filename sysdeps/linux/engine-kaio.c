@@ -19,7 +19,9 @@
  *
  * A context holds a bounded number of requests (io_setup's nr counts against the system-wide
  * fs.aio-max-nr), so requests beyond it wait here, in a FIFO, and go to the kernel as
- * completions free slots: any number can be outstanding.
+ * completions free slots: any number can be outstanding. The context starts small and is
+ * replaced by one twice its size when requests back up (the old one drains, then goes); with
+ * no context to be had at all, file requests go to the helpers.
  *
  * A request that waits here (for a helper, or for a slot) holds a duplicate of its descriptor,
  * shared by all such requests on it: POSIX has a request the caller does not cancel complete
@@ -39,6 +41,7 @@
 #include <fcntl.h>
 #include <libaio.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -50,6 +53,7 @@
 #include <unistd.h>
 
 #include "engine-poll.h"
+#include "fdtab.h"
 #include "internal.h"
 
 #if HAVE_VALGRIND
@@ -58,14 +62,31 @@
 #define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
 #endif
 
-#define CTX_EVENTS 4096 /* requests in the context; halved while the system refuses */
+/*
+ * fs.aio-max-nr (65536 by default) is shared by the whole system and io_setup's nr counts
+ * against it: a context starts at CTX_START requests and doubles, up to CTX_EVENTS, only when
+ * requests wait for a slot. When none can be had at all, file requests go to the helpers
+ * and io_setup is tried again at most once every CTX_RETRY_SEC.
+ */
+#define CTX_EVENTS 4096
+#define CTX_START 128
 #define CTX_EVENTS_MIN 16
+#define CTX_RETRY_SEC 1
 #define SUBMIT_BATCH 128
 #define REAP_BATCH 256
 #define INLINE_BATCH 32
 #define HELPERS_MAX 4
 #define HELPER_IDLE_SEC 10
 #define MAX_RW 0x7ffff000UL /* what read(2) and write(2) move at most in one call */
+/*
+ * io_submit copies a page-cache hit inside the call: 16 MiB hold the caller for some 3.5 ms,
+ * where glibc returns in microseconds whatever the size. So only buffered requests up to
+ * INLINE_MAX bytes are tried with RWF_NOWAIT (a 4 KiB hit stays as fast as it can be), and
+ * one submission lets the kernel copy INLINE_BUDGET bytes at most in all, so a list of many
+ * mid-size requests cannot add up; the rest go to the helpers at once.
+ */
+#define INLINE_MAX (64 * 1024)
+#define INLINE_BUDGET (4 * INLINE_MAX)
 #define AIO_RING_MAGIC 0xa10a10a1
 
 /* The header of the completion ring the kernel maps at the context's address (fs/aio.c). */
@@ -98,6 +119,7 @@ struct kreq {
 	int fd;                   /* the caller's descriptor, or the duplicate it holds */
 	uint8_t where;
 	bool nowait; /* its iocb carries RWF_NOWAIT */
+	unsigned gen; /* K_KERNEL: the context it is in */
 	bool held;   /* fd is the descriptor's duplicate */
 };
 
@@ -120,20 +142,33 @@ struct fdinfo {
 	uint8_t flags;
 };
 
-static struct {
-	io_context_t ctx;
-	struct aio_ring *ring; /* NULL: not a layout we know, ask the kernel */
-	int efd;
+/* A native AIO context. */
+struct kctx {
+	io_context_t id;       /* 0: none */
+	struct aio_ring *ring; /* NULL: not a layout we know, ask the kernel; atomic */
 	unsigned nr, inflight;
+	unsigned gen;
+};
+
+static struct {
+	/*
+	 * Requests go to cur. After a growth, old holds what was in the smaller context until
+	 * it drains, and is destroyed by the reaper (a reaper may be reading its ring).
+	 */
+	struct kctx cur, old;
+	unsigned gens;
+	unsigned old_peeks; /* threads looking at old's ring without a lock; atomic */
+	long retry_at; /* CLOCK_MONOTONIC seconds before which io_setup is not tried again */
+	int efd;
 	struct kqueue fifo;
 	struct kreq **slabs; /* records by request slot, REQ_SLAB at a time, like the requests */
 	unsigned nslabs;
-	struct fdinfo *fds;
-	int nfds;
+	struct fdtab fds; /* struct fdinfo by descriptor */
 	int hold_min; /* where duplicates are placed */
 	bool submitting;
 	struct req *later, *later_tail; /* issued while submitting: taken by the same loop */
-} K = { .efd = -1 };
+	uint64_t inline_left; /* of INLINE_BUDGET, for the submission under way */
+} K = { .efd = -1, .fds = FDTAB_INIT(struct fdinfo) };
 
 static struct {
 	pthread_mutex_t lock;
@@ -212,20 +247,7 @@ static struct kreq *kreq_of(const struct req *r, bool grow)
 
 static struct fdinfo *fdinfo_slot(int fd)
 {
-	if (fd >= K.nfds) {
-		int n = K.nfds ? K.nfds : 64;
-		struct fdinfo *t;
-
-		while (n <= fd)
-			n *= 2;
-		t = realloc(K.fds, (size_t)n * sizeof(*t));
-		if (!t)
-			return NULL;
-		memset(t + K.nfds, 0, (size_t)(n - K.nfds) * sizeof(*t));
-		K.fds = t;
-		K.nfds = n;
-	}
-	return &K.fds[fd];
+	return fdtab_get(&K.fds, fd);
 }
 
 /*
@@ -289,8 +311,8 @@ static void unhold(struct kreq *k)
 	struct fdinfo *fi;
 
 	if (!k->held)
-		return; /* (and K.fds may not exist yet) */
-	fi = &K.fds[k->r->fd];
+		return;
+	fi = fdtab_find(&K.fds, k->r->fd); /* made by hold() */
 	if (--fi->nhold == 0)
 		close(fi->hold);
 	k->fd = k->r->fd;
@@ -338,6 +360,8 @@ static void prep(struct kreq *k)
 	io_set_eventfd(&k->iocb, K.efd);
 	k->iocb.data = k;
 }
+
+static struct kctx *ctx_of(const struct kreq *k);
 
 /* Called with g.lock held. The result of r, counting its earlier pieces. */
 static void finish(struct kreq *k, int64_t res)
@@ -518,7 +542,7 @@ static void event(struct kreq *k, long res)
 {
 	uint64_t left = k->r->vec && res <= 0 ? 1 : req_len(k->r) - k->done;
 
-	K.inflight--;
+	__atomic_sub_fetch(&ctx_of(k)->inflight, 1, __ATOMIC_RELAXED);
 	k->where = K_NONE;
 	if (k->nowait && !k->held && would_go_on(k, res, left) && !fdq_same_file(k->r)) {
 		/*
@@ -556,23 +580,49 @@ static void events(struct io_event *ev, int n)
 		event(ev[i].data, (long)ev[i].res);
 }
 
-static bool ring_ready(void)
+static bool ring_ready(const struct kctx *c)
 {
-	const struct aio_ring *ring = K.ring;
+	const struct aio_ring *ring = __atomic_load_n(&c->ring, __ATOMIC_SEQ_CST);
 
-	return __atomic_load_n(&ring->head, __ATOMIC_RELAXED) !=
-	       __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+	return ring && __atomic_load_n(&ring->head, __ATOMIC_RELAXED) !=
+			       __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
 }
 
-/* Up to max completions, from any thread: a slot is ours once head moved past it. */
-static int take(struct io_event *ev, int max)
+/*
+ * ring_ready() for the old context, from any thread, lock or not: the reaper may destroy it
+ * (and so unmap its ring) meanwhile, so it waits for the lookers (ctx_retire_old).
+ */
+static bool old_ready(void)
 {
-	struct aio_ring *ring = K.ring;
+	bool ready;
+
+	__atomic_add_fetch(&K.old_peeks, 1, __ATOMIC_SEQ_CST);
+	ready = ring_ready(&K.old);
+	__atomic_sub_fetch(&K.old_peeks, 1, __ATOMIC_SEQ_CST);
+	return ready;
+}
+
+/* Every context has its ring in our memory: completions can be seen without a syscall. */
+static bool rings_known(void)
+{
+	return (!__atomic_load_n(&K.cur.id, __ATOMIC_RELAXED) ||
+		__atomic_load_n(&K.cur.ring, __ATOMIC_RELAXED)) &&
+	       (!__atomic_load_n(&K.old.id, __ATOMIC_RELAXED) ||
+		__atomic_load_n(&K.old.ring, __ATOMIC_RELAXED));
+}
+
+/* Up to max completions of c, from any thread: a slot is ours once head moved past it. */
+static int take_ctx(struct kctx *c, struct io_event *ev, int max)
+{
+	struct aio_ring *ring = __atomic_load_n(&c->ring, __ATOMIC_ACQUIRE);
 	struct timespec zero = { 0, 0 };
+	io_context_t id = __atomic_load_n(&c->id, __ATOMIC_ACQUIRE);
 	int n = 0;
 
+	if (!id || max <= 0)
+		return 0;
 	if (!ring)
-		return io_getevents(K.ctx, 0, max, ev, &zero);
+		return io_getevents(id, 0, max, ev, &zero);
 	while (n < max) {
 		unsigned head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
 		unsigned tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
@@ -587,6 +637,134 @@ static int take(struct io_event *ev, int max)
 	return n;
 }
 
+/* Completions of both contexts. */
+static int take(struct io_event *ev, int max)
+{
+	int n = take_ctx(&K.cur, ev, max);
+
+	if (n < 0)
+		n = 0;
+	if (n < max) {
+		int m = take_ctx(&K.old, ev + n, max - n);
+
+		n += m > 0 ? m : 0;
+	}
+	return n;
+}
+
+static long mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long)ts.tv_sec;
+}
+
+/* Map c's completion ring if its layout is one we know. */
+static void ctx_map(struct kctx *c)
+{
+	struct aio_ring *ring = (struct aio_ring *)c->id;
+
+	c->ring = NULL;
+	if (ring->magic == AIO_RING_MAGIC && ring->header_length == sizeof(*ring) &&
+	    !ring->incompat_features) {
+		long page = sysconf(_SC_PAGESIZE);
+		size_t len = sizeof(*ring) + ring->nr * sizeof(struct io_event);
+
+		len = (len + (size_t)page - 1) & ~((size_t)page - 1);
+		/* A child gets no context: it need not carry the parent's ring either. */
+		madvise(ring, len, MADV_DONTFORK);
+		/* memcheck maps the ring for the nr asked, the kernel for about twice as many. */
+		VALGRIND_MAKE_MEM_DEFINED(ring, len);
+		__atomic_store_n(&c->ring, ring, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Called with g.lock held (or at init): a context of nr requests, halving down to min while
+ * the system budget refuses. 0 or -errno; a refusal is not tried again for CTX_RETRY_SEC.
+ */
+static int ctx_new(struct kctx *c, unsigned nr, unsigned min)
+{
+	io_context_t id = 0;
+	int ret;
+
+	for (;;) {
+		ret = io_setup((int)nr, &id);
+		if (ret != -EAGAIN || nr <= min)
+			break;
+		nr /= 2;
+	}
+	if (ret < 0) {
+		K.retry_at = mono_sec() + CTX_RETRY_SEC;
+		return ret;
+	}
+	memset(c, 0, sizeof(*c));
+	c->nr = nr;
+	c->gen = ++K.gens;
+	__atomic_store_n(&c->id, id, __ATOMIC_RELEASE);
+	ctx_map(c);
+	return 0;
+}
+
+/* Called with g.lock held. Field by field: a reaper reads id and ring without g.lock. */
+static void ctx_set(struct kctx *dst, const struct kctx *src)
+{
+	__atomic_store_n(&dst->ring, src->ring, __ATOMIC_RELEASE);
+	__atomic_store_n(&dst->id, src->id, __ATOMIC_RELEASE);
+	__atomic_store_n(&dst->inflight, src->inflight, __ATOMIC_RELAXED);
+	dst->nr = src->nr;
+	dst->gen = src->gen;
+}
+
+static struct kctx *ctx_of(const struct kreq *k)
+{
+	return k->gen == K.cur.gen ? &K.cur : &K.old;
+}
+
+/*
+ * Called with g.lock held: requests wait for a slot in cur. Move to a context twice its size,
+ * leaving cur to drain as old; one growth at a time. True when there is room now.
+ */
+static bool ctx_grow(void)
+{
+	struct kctx c;
+
+	if (K.old.id || K.cur.nr >= CTX_EVENTS || mono_sec() < K.retry_at)
+		return false;
+	if (ctx_new(&c, K.cur.nr * 2, K.cur.nr * 2) < 0)
+		return false;
+	ctx_set(&K.old, &K.cur);
+	ctx_set(&K.cur, &c);
+	return true;
+}
+
+/* Called with g.lock held: no context yet (the budget was used up): try again, not often. */
+static bool ctx_have(void)
+{
+	if (K.cur.id)
+		return true;
+	if (mono_sec() < K.retry_at)
+		return false;
+	return ctx_new(&K.cur, CTX_START, CTX_EVENTS_MIN) == 0;
+}
+
+/* Called with g.reap_lock and g.lock held: the old context drained, let it go. */
+static void ctx_retire_old(void)
+{
+	static const struct kctx none;
+
+	if (!K.old.id || K.old.inflight)
+		return;
+	__atomic_store_n(&K.old.ring, NULL, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&K.old_peeks, __ATOMIC_SEQ_CST))
+		sched_yield(); /* a load and a compare: never long */
+	io_destroy(K.old.id);
+	ctx_set(&K.old, &none);
+}
+
+static void rearm_eventfd(void);
+
 /*
  * Called with g.lock held: give the kernel what the FIFO holds, as far as the context has
  * room. A buffered request is answered inside io_submit: taking those answers now makes a
@@ -597,15 +775,16 @@ static void kick(void)
 {
 	struct io_event ev[INLINE_BATCH];
 	struct iocb *batch[SUBMIT_BATCH];
+	bool took = false;
 
-	while (K.fifo.head && K.inflight < K.nr) {
-		unsigned n = 0, room = K.nr - K.inflight;
+	while (K.fifo.head && (K.cur.inflight < K.cur.nr || ctx_grow())) {
+		unsigned n = 0, room = K.cur.nr - K.cur.inflight;
 		struct kreq *k;
 		int ret;
 
 		for (k = K.fifo.head; k && n < SUBMIT_BATCH && n < room; k = k->next)
 			batch[n++] = &k->iocb;
-		ret = io_submit(K.ctx, (long)n, batch);
+		ret = io_submit(K.cur.id, (long)n, batch);
 		if (ret == -EAGAIN || ret == 0) {
 			/* Short of kernel memory: what is queued goes at the next reap. */
 			__atomic_store_n(&g.sq_pending, true, __ATOMIC_RELAXED);
@@ -622,17 +801,42 @@ static void kick(void)
 			k = K.fifo.head;
 			q_del(&K.fifo, k);
 			k->where = K_KERNEL;
+			k->gen = K.cur.gen;
 		}
-		K.inflight += (unsigned)ret;
-		while ((ret = take(ev, INLINE_BATCH)) > 0)
+		__atomic_add_fetch(&K.cur.inflight, (unsigned)ret, __ATOMIC_RELAXED);
+		while ((ret = take(ev, INLINE_BATCH)) > 0) {
 			events(ev, ret);
+			took = true;
+		}
 	}
 	__atomic_store_n(&g.sq_pending, false, __ATOMIC_RELAXED);
+	/*
+	 * The kernel signalled the eventfd for each answer taken here, and nothing else would
+	 * clear it while no waiter sleeps: posixaio_fd() would poll readable, with nothing to
+	 * claim, for as long as a helper works on what was answered -EAGAIN. Only once that
+	 * descriptor exists: elsewhere a waiter clears it before it sleeps.
+	 */
+	if (took && rings_known() && __atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
+		rearm_eventfd();
 }
 
 static bool is_stream(const struct req *r)
 {
 	return (r->op == OP_READ || r->op == OP_WRITE) && r->fdq && fdq_kind(r) == FDK_STREAM;
+}
+
+/*
+ * May buffered r be tried inside io_submit? Not a vectored one: its size is known only by
+ * reading the caller's array, which must not be read before the kernel took it.
+ */
+static bool inline_ok(const struct req *r)
+{
+	uint64_t len = r->cb->aio_nbytes;
+
+	if (r->vec || len > INLINE_MAX || len > K.inline_left)
+		return false;
+	K.inline_left -= len;
+	return true;
 }
 
 /* Called with g.lock held. */
@@ -655,17 +859,22 @@ static void route(struct req *r)
 	k->held = false;
 	k->done = 0;
 	k->nowait = false;
+	if (!ctx_have()) {
+		helper_queue(k); /* no context to be had: a helper does it, fsync included */
+		return;
+	}
 	if (r->op == OP_READ || r->op == OP_WRITE) {
 		fl = fd_flags(r);
 		if (!(fl & FD_DIRECT)) {
-			if (fl & (r->op == OP_READ ? FD_SLOW_READ : FD_SLOW_WRITE)) {
+			if ((fl & (r->op == OP_READ ? FD_SLOW_READ : FD_SLOW_WRITE)) ||
+			    !inline_ok(r)) {
 				helper_queue(k);
 				return;
 			}
 			k->nowait = true;
 		}
 	}
-	if (K.fifo.head || K.inflight >= K.nr)
+	if (K.fifo.head || K.cur.inflight >= K.cur.nr)
 		hold(k); /* it waits for a slot */
 	prep(k);
 	k->where = K_FIFO;
@@ -695,6 +904,7 @@ static void pump(void)
 	if (K.submitting)
 		return;
 	K.submitting = true;
+	K.inline_left = INLINE_BUDGET;
 	do {
 		while (K.later) {
 			struct req *r = K.later;
@@ -750,7 +960,7 @@ static int kaio_cancel(struct req *r)
 		return 0;
 	case K_KERNEL:
 		/* Only a few drivers can cancel (not files): their completion follows. */
-		ret = io_cancel(K.ctx, &k->iocb, &ev);
+		ret = io_cancel(ctx_of(k)->id, &k->iocb, &ev);
 		return ret == 0 || ret == -EINPROGRESS ? 0 : -EALREADY;
 	case K_HELPER:
 	case K_RUNNING:
@@ -764,9 +974,13 @@ static bool kaio_has_completions(void)
 {
 	struct pollfd p = { .fd = poll_fd(), .events = POLLIN, .revents = 0 };
 
-	if (!K.ring)
+	/* An old context that drained waits for a reaper to destroy it. */
+	if (__atomic_load_n(&K.old.id, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&K.old.inflight, __ATOMIC_RELAXED))
+		return true;
+	if (!rings_known())
 		return poll(&p, 1, 0) > 0;
-	return ring_ready() || poll_has_completions();
+	return ring_ready(&K.cur) || old_ready() || poll_has_completions();
 }
 
 static void drain_eventfd(void)
@@ -784,7 +998,7 @@ static void rearm_eventfd(void)
 	static const uint64_t one = 1;
 
 	drain_eventfd();
-	if (ring_ready() && write(K.efd, &one, sizeof(one)) < 0) {
+	if ((ring_ready(&K.cur) || old_ready()) && write(K.efd, &one, sizeof(one)) < 0) {
 		/* cannot fail short of a full counter, which wakes the sleeper as well */
 	}
 }
@@ -821,8 +1035,13 @@ static void kaio_reap(void)
 		pump(); /* and slots were freed */
 		g_unlock();
 	}
-	if (!K.ring)
+	if (!rings_known())
 		drain_eventfd();
+	if (__atomic_load_n(&K.old.id, __ATOMIC_RELAXED)) {
+		g_lock();
+		ctx_retire_old();
+		g_unlock();
+	}
 }
 
 /*
@@ -831,7 +1050,7 @@ static void kaio_reap(void)
  */
 static void kaio_quiet(void)
 {
-	if (K.ring)
+	if (rings_known())
 		rearm_eventfd(); /* (without the ring in user memory, every reap clears it) */
 }
 
@@ -844,7 +1063,7 @@ static int kaio_pollfds(struct pollfd *pfd, int max)
 {
 	if (max < 1)
 		return 0;
-	if (K.ring)
+	if (rings_known())
 		rearm_eventfd();
 	pfd[0].fd = poll_fd();
 	pfd[0].events = POLLIN;
@@ -864,20 +1083,17 @@ static int hold_min(void)
 
 static int kaio_init(void)
 {
-	struct aio_ring *ring;
-	unsigned nr = CTX_EVENTS;
 	int ret;
 
-	K.ctx = 0;
-	for (;;) {
-		ret = io_setup((int)nr, &K.ctx);
-		if (ret != -EAGAIN || nr <= CTX_EVENTS_MIN)
-			break;
-		nr /= 2; /* fs.aio-max-nr is shared by the whole system */
-	}
-	if (ret < 0)
+	/*
+	 * With the system's budget used up, the engine still starts: file requests go to the
+	 * helpers until a context can be had. Nothing is said on stderr: the program's output
+	 * is its own, and only speed differs. Only a kernel without native AIO stops it here.
+	 */
+	ret = ctx_new(&K.cur, CTX_START, CTX_EVENTS_MIN);
+	if (ret < 0 && ret != -EAGAIN)
 		return ret;
-	K.nr = nr;
+	ret = 0;
 	K.hold_min = hold_min();
 	K.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (K.efd < 0) {
@@ -887,28 +1103,26 @@ static int kaio_init(void)
 	ret = poll_init(K.efd, K.hold_min);
 	if (ret)
 		goto err_efd;
-	ring = (struct aio_ring *)K.ctx;
-	if (ring->magic == AIO_RING_MAGIC && ring->header_length == sizeof(*ring) &&
-	    !ring->incompat_features) {
-		long page = sysconf(_SC_PAGESIZE);
-		size_t len = sizeof(*ring) + ring->nr * sizeof(struct io_event);
-
-		len = (len + (size_t)page - 1) & ~((size_t)page - 1);
-		K.ring = ring;
-		/* A child gets no context: it need not carry the parent's ring either. */
-		madvise(ring, len, MADV_DONTFORK);
-		/* memcheck maps the ring for the nr asked, the kernel for about twice as many. */
-		VALGRIND_MAKE_MEM_DEFINED(ring, len);
-	}
 	return 0;
 
 err_efd:
 	close(K.efd);
 	K.efd = -1;
 err_ctx:
-	io_destroy(K.ctx);
-	K.ctx = 0;
+	if (K.cur.id)
+		io_destroy(K.cur.id);
+	memset(&K.cur, 0, sizeof(K.cur));
 	return ret;
+}
+
+static void fdinfo_close_hold(void *entry, int fd, void *arg)
+{
+	struct fdinfo *fi = entry;
+
+	(void)fd;
+	(void)arg;
+	if (fi->nhold)
+		close(fi->hold);
 }
 
 static void kaio_fork_child(void)
@@ -920,15 +1134,14 @@ static void kaio_fork_child(void)
 	poll_fork_child();
 	if (K.efd >= 0)
 		close(K.efd);
-	for (int i = 0; i < K.nfds; i++)
-		if (K.fds[i].nhold)
-			close(K.fds[i].hold);
+	fdtab_each(&K.fds, fdinfo_close_hold, NULL);
+	fdtab_clear(&K.fds);
 	for (unsigned i = 0; i < K.nslabs; i++)
 		free(K.slabs[i]);
 	free(K.slabs);
-	free(K.fds);
 	memset(&K, 0, sizeof(K));
 	K.efd = -1;
+	K.fds.esize = sizeof(struct fdinfo);
 	pthread_mutex_init(&hp.lock, NULL);
 	pthread_cond_init(&hp.cond, NULL);
 	hp.q.head = hp.q.tail = NULL;

@@ -21,6 +21,9 @@
  *  - FIFOs and ttys, which refuse RWF_NOWAIT: a private open file description of the same
  *    file from /proc/self/fd/N with the caller's access mode and O_NONBLOCK, kept only while
  *    requests are in flight (an extra FIFO writer would hide end-of-file from readers);
+ *    where /proc cannot be reached (a container without it), readiness first and then
+ *    transfers that cannot block: a read sized by FIONREAD, writes in PIPE_BUF pieces (what
+ *    a pipe reporting POLLOUT surely takes);
  *  - other character devices, and a pty master (reopened, it would be a new pty): readiness
  *    first, then plain read(2) and write(2), which a ready device serves without blocking.
  *    A device reopened could be a new session of it, and RWF_NOWAIT is not used even where
@@ -29,6 +32,8 @@
  *    the tty layer takes when it reports POLLOUT).
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -40,6 +45,7 @@
 #include <unistd.h>
 
 #include "engine-poll.h"
+#include "fdtab.h"
 
 #define MAX_RW 0x7ffff000UL /* what read(2) and write(2) move at most in one call */
 #define TTY_CHUNK 256       /* WAKEUP_CHARS: a tty reporting POLLOUT takes this much */
@@ -61,7 +67,7 @@ struct stream {
 	struct req *rd, *wr; /* requests waiting for readiness */
 	uint32_t events;     /* directions enabled in the epoll set; 0: none */
 	bool in_set;         /* registered, maybe disabled by a one-shot report */
-	bool chr, tty;
+	bool chr, tty, fifo;
 	uint8_t how;
 	int msg_flags; /* MSG_EOR on a SOCK_SEQPACKET socket, as write(2) adds it */
 	int priv;      /* HOW_REOPEN: the private description, else -1 */
@@ -71,11 +77,10 @@ struct stream {
 static struct {
 	int epfd;
 	int hold_min; /* where duplicates are placed */
-	struct stream **s; /* indexed by descriptor */
-	int ns;
+	struct fdtab s; /* struct stream * by descriptor */
 	unsigned armed; /* streams with directions enabled; atomic */
 	bool stale;     /* a registration may outlive its descriptor; atomic */
-} P = { .epfd = -1 };
+} P = { .epfd = -1, .s = FDTAB_INIT(struct stream *) };
 
 static ssize_t sys_ret(ssize_t n)
 {
@@ -84,33 +89,25 @@ static ssize_t sys_ret(ssize_t n)
 
 static struct stream *stream_find(int fd)
 {
-	return fd >= 0 && fd < P.ns ? P.s[fd] : NULL;
+	struct stream **slot = fdtab_find(&P.s, fd);
+
+	return slot ? *slot : NULL;
 }
 
 static struct stream *stream_get(int fd)
 {
-	if (fd >= P.ns) {
-		int n = P.ns ? P.ns : 64;
-		struct stream **t;
+	struct stream **slot = fdtab_get(&P.s, fd);
 
-		while (n <= fd)
-			n *= 2;
-		t = realloc(P.s, (size_t)n * sizeof(*t));
-		if (!t)
-			return NULL;
-		for (int i = P.ns; i < n; i++)
-			t[i] = NULL;
-		P.s = t;
-		P.ns = n;
-	}
-	if (!P.s[fd]) {
-		P.s[fd] = calloc(1, sizeof(struct stream));
-		if (P.s[fd]) {
-			P.s[fd]->priv = -1;
-			P.s[fd]->hold = -1;
+	if (!slot)
+		return NULL;
+	if (!*slot) {
+		*slot = calloc(1, sizeof(struct stream));
+		if (*slot) {
+			(*slot)->priv = -1;
+			(*slot)->hold = -1;
 		}
 	}
-	return P.s[fd];
+	return *slot;
 }
 
 static bool reopen(struct stream *s, int fd)
@@ -139,10 +136,11 @@ static void setup(struct stream *s, int fd)
 	struct stat st;
 
 	s->how = HOW_NOWAIT;
-	s->chr = s->tty = false;
+	s->chr = s->tty = s->fifo = false;
 	s->msg_flags = 0;
 	if (fstat(fd, &st) < 0)
 		return; /* the transfer reports the error */
+	s->fifo = S_ISFIFO(st.st_mode);
 	if (S_ISSOCK(st.st_mode)) {
 		socklen_t len = sizeof(int);
 		int type = 0;
@@ -201,6 +199,24 @@ static uint32_t ready_now(int fd, short events)
 	return poll(&p, 1, 0) > 0 ? (uint32_t)p.revents : 0;
 }
 
+/*
+ * A blocking FIFO read with nothing in the pipe waits for a writer, even after POLLHUP if
+ * one opened it since: it is sized by FIONREAD, and end-of-file is answered here.
+ */
+static ssize_t ready_read_fifo(int fd, char *buf, size_t len)
+{
+	int avail;
+
+	if (ioctl(fd, FIONREAD, &avail) < 0)
+		return -errno;
+	if (avail > 0)
+		return sys_ret(read(fd, buf, (size_t)avail < len ? (size_t)avail : len));
+	if (!len)
+		return 0;
+	/* No data: end-of-file if no writer holds it now, else wait for data. */
+	return ready_now(fd, POLLIN) & POLLHUP ? 0 : -EAGAIN;
+}
+
 static ssize_t ready_read(struct stream *s, int fd, char *buf, size_t len, uint32_t revents)
 {
 	int avail;
@@ -209,6 +225,8 @@ static ssize_t ready_read(struct stream *s, int fd, char *buf, size_t len, uint3
 		revents = ready_now(fd, POLLIN);
 	if (!(revents & RD_READY))
 		return -EAGAIN;
+	if (s->fifo)
+		return ready_read_fifo(fd, buf, len);
 	/* A tty read blocks while its line discipline holds nothing it may hand over. */
 	if (s->tty && !(revents & (EPOLLHUP | EPOLLERR)) && ioctl(fd, FIONREAD, &avail) == 0) {
 		if (avail <= 0)
@@ -219,19 +237,28 @@ static ssize_t ready_read(struct stream *s, int fd, char *buf, size_t len, uint3
 	return sys_ret(read(fd, buf, len));
 }
 
+/*
+ * What a descriptor reporting POLLOUT surely takes in one write: a tty TTY_CHUNK, a pipe or
+ * FIFO PIPE_BUF (a free slot); 0 for other devices, which are given the whole buffer.
+ */
+static size_t ready_chunk(const struct stream *s)
+{
+	return s->tty ? TTY_CHUNK : s->fifo ? PIPE_BUF : 0;
+}
+
 static ssize_t ready_write(struct stream *s, int fd, const char *buf, size_t len,
 			   uint32_t revents)
 {
-	size_t done = 0;
+	size_t done = 0, chunk = ready_chunk(s);
 
 	if (!(revents & WR_READY))
 		revents = ready_now(fd, POLLOUT);
 	if (!(revents & WR_READY))
 		return -EAGAIN;
-	if (!s->tty)
+	if (!chunk)
 		return sys_ret(write(fd, buf, len));
 	while (done < len) {
-		size_t n = len - done < TTY_CHUNK ? len - done : TTY_CHUNK;
+		size_t n = len - done < chunk ? len - done : chunk;
 		ssize_t w;
 
 		if (done && !(ready_now(fd, POLLOUT) & WR_READY))
@@ -269,8 +296,8 @@ static int first_nonempty(const struct iovec *v, int n, struct iovec *out)
 	return 0;
 }
 
-/* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
-static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
+/* transfer() without the SIGPIPE guard. */
+static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
 {
 	struct iovec one = { NULL, 0 }, first;
 	const struct iovec *iov;
@@ -294,7 +321,7 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		if (rd && !len && iov == &one)
 			return 0; /* read(2) of nothing on a socket consumes no datagram */
 		n = rd ? recvmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT)
-		       : sendmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT | s->msg_flags);
+		       : sendmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT | MSG_NOSIGNAL | s->msg_flags);
 		return sys_ret(n);
 	}
 	case HOW_NOWAIT:
@@ -303,7 +330,7 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		if (n >= 0 || errno != EOPNOTSUPP)
 			return sys_ret(n);
 		nowait_refused(s, io_fd(s, r->fd));
-		return transfer(s, r, revents);
+		return transfer_nb(s, r, revents);
 	case HOW_REOPEN:
 		return sys_ret(rd ? readv(s->priv, iov, cnt) : writev(s->priv, iov, cnt));
 	default:
@@ -315,6 +342,56 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 		return rd ? ready_read(s, io_fd(s, r->fd), first.iov_base, len, revents)
 			  : ready_write(s, io_fd(s, r->fd), first.iov_base, len, revents);
 	}
+}
+
+/*
+ * A write to a pipe or FIFO whose reader is gone raises SIGPIPE in the writing thread, which
+ * may be one of the program's (glibc's workers block every signal: the program never sees
+ * one). So the signal is blocked around the write, and the one the write raised, if it
+ * failed with EPIPE, is taken back before the mask is restored; one that was pending already
+ * is the program's and stays.
+ */
+struct pipe_guard {
+	sigset_t old;
+	bool pending;
+};
+
+static void pipe_guard_on(struct pipe_guard *pg)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &pg->old);
+	pg->pending = sigpending(&set) == 0 && sigismember(&set, SIGPIPE);
+}
+
+static ssize_t pipe_guard_off(struct pipe_guard *pg, ssize_t n)
+{
+	static const struct timespec zero = { 0, 0 };
+	int saved = errno; /* the program's, when this runs inside its aio_error() */
+	sigset_t set;
+
+	if (n == -EPIPE && !pg->pending) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &pg->old, NULL);
+	errno = saved;
+	return n;
+}
+
+/* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
+static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
+{
+	struct pipe_guard pg;
+
+	if (r->op == OP_READ || s->how == HOW_SOCK)
+		return transfer_nb(s, r, revents);
+	pipe_guard_on(&pg);
+	return pipe_guard_off(&pg, transfer_nb(s, r, revents));
 }
 
 static void set_events(struct stream *s, uint32_t events)
@@ -574,21 +651,26 @@ int poll_init(int efd, int hold_min)
 	return 0;
 }
 
+static void stream_free(void *entry, int fd, void *arg)
+{
+	struct stream *s = *(struct stream **)entry;
+
+	(void)fd;
+	(void)arg;
+	if (s && s->priv >= 0)
+		close(s->priv);
+	if (s && s->hold >= 0)
+		close(s->hold);
+	free(s);
+}
+
 void poll_fork_child(void)
 {
 	/* The parent's waiting requests are not ours; its private descriptors must not linger. */
-	for (int i = 0; i < P.ns; i++) {
-		if (P.s[i] && P.s[i]->priv >= 0)
-			close(P.s[i]->priv);
-		if (P.s[i] && P.s[i]->hold >= 0)
-			close(P.s[i]->hold);
-		free(P.s[i]);
-	}
-	free(P.s);
+	fdtab_each(&P.s, stream_free, NULL);
+	fdtab_clear(&P.s);
 	if (P.epfd >= 0)
 		close(P.epfd);
-	P.s = NULL;
-	P.ns = 0;
 	P.epfd = -1;
 	P.armed = 0;
 	P.stale = false;
