@@ -92,7 +92,7 @@ static int submit_one(struct aiocb *cb, int op)
 	struct req *ready[1];
 	unsigned n = 0;
 	struct sev sev;
-	int err = aiocb_check(cb, op, &sev);
+	int cs, err = aiocb_check(cb, op, &sev);
 
 	if (!err)
 		err = engine_get();
@@ -100,6 +100,7 @@ static int submit_one(struct aiocb *cb, int op)
 		errno = err;
 		return -1;
 	}
+	cs = nocancel_begin();
 	req_notify_later(true);
 	g_lock();
 	err = req_start(cb, op, &sev, NULL, ready, &n);
@@ -110,6 +111,7 @@ static int submit_one(struct aiocb *cb, int op)
 	if (!err)
 		reap(false);
 	req_notify_later(false);
+	nocancel_end(cs);
 	if (err) {
 		errno = err;
 		return -1;
@@ -178,9 +180,13 @@ bool aiocb_notified(const struct aiocb *cb)
 
 EXPORT int aio_error(const struct aiocb *cb)
 {
+	int cs;
+
 	if (aiocb_done(cb))
 		return cb->__error_code;
+	cs = nocancel_begin();
 	reap(false);
+	nocancel_end(cs);
 	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
 }
 
@@ -192,11 +198,14 @@ EXPORT int aio_error(const struct aiocb *cb)
 EXPORT ssize_t aio_return(struct aiocb *cb)
 {
 	ssize_t ret;
+	int cs;
 
 	if (aio_error(cb) == EINPROGRESS)
 		return cb->__return_value;
 	ret = cb->__return_value;
+	cs = nocancel_begin();
 	claim_release(cb, false);
+	nocancel_end(cs);
 	return ret;
 }
 
@@ -259,12 +268,11 @@ static void cancel_one(struct req *r, struct cancel_set *waiting, struct cancel_
 	res->notcanceled = true; /* no memory to follow it: say what is safe */
 }
 
-EXPORT int aio_cancel(int fd, struct aiocb *cb)
+static int cancel(int fd, struct aiocb *cb)
 {
 	struct cancel_set waiting = { 0 }, running = { 0 };
 	struct cancel_result res = { false, false };
 	struct req *r, *next;
-	int state;
 
 	if (fcntl(fd, F_GETFD) < 0) {
 		errno = EBADF;
@@ -293,10 +301,8 @@ EXPORT int aio_cancel(int fd, struct aiocb *cb)
 
 	/* The engine cancelled these: wait for their completion to come through. */
 	if (waiting.n) {
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
 		while (wait_for(cancel_set_done, &waiting, NULL) == EINTR)
 			;
-		pthread_setcancelstate(state, NULL);
 		for (unsigned i = 0; i < waiting.n; i++)
 			if (waiting.cbs[i]->__error_code == ECANCELED)
 				res.canceled = true;
@@ -308,9 +314,7 @@ EXPORT int aio_cancel(int fd, struct aiocb *cb)
 	if (running.n) {
 		static const struct timespec moment = { 0, 100 * 1000 * 1000 };
 
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
 		wait_for(cancel_set_done, &running, &moment);
-		pthread_setcancelstate(state, NULL);
 	}
 	reap(false);
 	for (unsigned i = 0; i < running.n; i++) {
@@ -324,6 +328,16 @@ EXPORT int aio_cancel(int fd, struct aiocb *cb)
 	if (res.notcanceled)
 		return AIO_NOTCANCELED;
 	return res.canceled ? AIO_CANCELED : AIO_ALLDONE;
+}
+
+/* Not a cancellation point, though it may wait: its waits never act on one. */
+EXPORT int aio_cancel(int fd, struct aiocb *cb)
+{
+	int cs = nocancel_begin();
+	int ret = cancel(fd, cb);
+
+	nocancel_end(cs);
+	return ret;
 }
 
 EXPORT void aio_init(const struct aioinit *init)

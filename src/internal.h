@@ -299,6 +299,24 @@ int wait_time_left(const struct timespec *deadline, struct timespec *out);
 void waiters_wake(void);
 void wait_fork_child(void);
 
+/*
+ * Entry points that are not cancellation points run with cancellation disabled: the system
+ * calls inside them (a write() that wakes a waiter with g.lock held, a pwritev2()) would
+ * otherwise act on a pending pthread_cancel() there. Waits enable it at their sleep only.
+ */
+static inline int nocancel_begin(void)
+{
+	int old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return old;
+}
+
+static inline void nocancel_end(int old)
+{
+	pthread_setcancelstate(old, NULL);
+}
+
 /* aio.c */
 int aiocb_check(const struct aiocb *cb, int op, struct sev *sev);
 bool fsync_fd_ok(int fd);

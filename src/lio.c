@@ -215,7 +215,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	struct sev lsev = { .notify = SIGEV_NONE };
 	struct lio *l;
 	bool ok;
-	int err = 0;
+	int cs, err = 0;
 
 	if ((mode != LIO_WAIT && mode != LIO_NOWAIT) || nent < 0) {
 		errno = EINVAL;
@@ -242,6 +242,8 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	l->sev = lsev;
 	l->hold = mode == LIO_WAIT;
 
+	/* A cancellation point (LIO_WAIT) only while it sleeps for its members. */
+	cs = nocancel_begin();
 	req_notify_later(mode == LIO_NOWAIT);
 	g_lock();
 	if (sev_needs_thread(&lsev))
@@ -253,10 +255,13 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	reap(false);
 	req_notify_later(false);
 	if (mode == LIO_WAIT) {
+		nocancel_end(cs);
 		err = lio_wait(l);
+		cs = nocancel_begin();
 		lio_deliver_held(l);
 	}
 	lio_release(l);
+	nocancel_end(cs);
 	if (err) {
 		errno = err;
 		return -1;

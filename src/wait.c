@@ -6,8 +6,8 @@
  * io_uring ring fd, the native AIO eventfd) and reaps when they wake it; the others sleep on
  * a per-thread eventfd that whoever finishes a request writes to. With a single waiter, the
  * common case, a completion wakes the thread that waits for it once and directly. Sleeping
- * is ppoll(), so pthread_cancel() acts there (ppoll is a cancellation point; the cleanup
- * handler leaves the waiter list), and a signal handler ends the wait with EINTR unless it
+ * is ppoll(), so pthread_cancel() acts there and nowhere else in a wait (the cleanup handler
+ * leaves the waiter list), and a signal handler ends the wait with EINTR unless it
  * was installed with SA_RESTART.
  */
 #include <signal.h>
@@ -27,6 +27,7 @@ struct wait_ctx {
 	struct waiter w;
 	bool registered, leader;
 	int ret;
+	int cancel_state; /* the caller's: restored at the sleep only */
 };
 
 /* Called with g.lock held: wake every waiting thread. */
@@ -142,6 +143,25 @@ int wait_time_left(const struct timespec *deadline, struct timespec *out)
 	return 1;
 }
 
+/*
+ * The one place a wait acts on pthread_cancel(): no lock is held here, and the cleanup
+ * handler leaves the waiter list. Everywhere else in the wait cancellation is disabled, so
+ * that the write() waking another waiter, made with g.lock held, never acts on it.
+ */
+static int wait_sleep(struct wait_ctx *c, struct pollfd *pfd, nfds_t n, const struct timespec *tsp)
+{
+	int ret, err;
+
+	if (c->cancel_state == PTHREAD_CANCEL_ENABLE)
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	ret = ppoll(pfd, n, tsp, NULL);
+	err = errno;
+	if (c->cancel_state == PTHREAD_CANCEL_ENABLE)
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	errno = err;
+	return ret;
+}
+
 static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		     const struct timespec *deadline)
 {
@@ -187,7 +207,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 				tsp = &left;
 			}
 		}
-		if (ppoll(pfd, n, tsp, NULL) < 0 && errno == EINTR && !signals_restart())
+		if (wait_sleep(c, pfd, n, tsp) < 0 && errno == EINTR && !signals_restart())
 			return EINTR;
 		if (pfd[0].revents & POLLIN) {
 			uint64_t v;
@@ -223,9 +243,11 @@ int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadli
 	struct wait_ctx c = { .registered = false, .leader = false };
 
 	STAT_INC(waits);
+	c.cancel_state = nocancel_begin();
 	pthread_cleanup_push(leave, &c);
 	c.ret = wait_loop(&c, done, arg, deadline);
 	pthread_cleanup_pop(1);
+	nocancel_end(c.cancel_state);
 	return c.ret;
 }
 
