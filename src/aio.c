@@ -101,7 +101,7 @@ static int submit_one(struct aiocb *cb, int op)
 		return -1;
 	}
 	cs = nocancel_begin();
-	req_notify_later(true);
+	req_notify_later(NOTIFY_LATER_SIGNALS);
 	g_lock();
 	err = req_start(cb, op, &sev, NULL, ready, &n);
 	if (n)
@@ -110,7 +110,7 @@ static int submit_one(struct aiocb *cb, int op)
 	/* A page-cached read is often complete already: make it visible now. */
 	if (!err)
 		reap(false);
-	req_notify_later(false);
+	req_notify_later(NOTIFY_NOW);
 	nocancel_end(cs);
 	if (err) {
 		errno = err;
@@ -165,27 +165,35 @@ bool aiocb_done(const struct aiocb *cb)
 	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE) != EINPROGRESS;
 }
 
-/* Complete, and its notification delivered. */
+/*
+ * Complete, and its notification delivered: aio_suspend() returns only then, as glibc's
+ * does. No lock: aio_suspend() may be called from a signal handler that interrupted a
+ * thread holding g.lock. The slot's notify_gen names the generation whose notification is
+ * still to go out; a slot gone on to another request was notified before it was freed.
+ */
 bool aiocb_notified(const struct aiocb *cb)
 {
-	bool pending;
+	struct req *r;
 
 	if (!aiocb_done(cb))
 		return false;
-	g_lock();
-	pending = req_notify_pending(cb);
-	g_unlock();
-	return !pending;
+	r = req_slot(cb);
+	return !r || __atomic_load_n(&r->notify_gen, __ATOMIC_ACQUIRE) != (uint32_t)cb->__policy;
 }
 
 EXPORT int aio_error(const struct aiocb *cb)
 {
+	uint8_t mode;
 	int cs;
 
 	if (aiocb_done(cb))
 		return cb->__error_code;
+	/* Async-signal-safe: reap() takes no lock this thread may hold (engine.c). */
 	cs = nocancel_begin();
+	mode = req_notify_later(NOTIFY_NOW);
+	req_notify_later(mode | NOTIFY_LATER_CALLBACKS);
 	reap(false);
+	req_notify_later(mode);
 	nocancel_end(cs);
 	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
 }

@@ -29,9 +29,29 @@ static bool once_done;
 
 static TLS bool tl_locked;
 static TLS struct tstate *tl_ts;
+/*
+ * Non-zero while this thread takes, holds or releases one of the library's locks: from
+ * before the lock call to after the unlock, so that a signal handler interrupting it
+ * anywhere in that span sees it (tl_locked is set only once the lock is held). aio_error(),
+ * aio_return() and aio_suspend() called from such a handler take no lock then.
+ */
+static TLS unsigned tl_inside;
+
+static void inside_enter(void)
+{
+	tl_inside++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static void inside_leave(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	tl_inside--;
+}
 
 void g_lock(void)
 {
+	inside_enter();
 	pthread_mutex_lock(&g.lock);
 	tl_locked = true;
 }
@@ -41,11 +61,17 @@ void g_unlock(void)
 	req_finish_deferred();
 	tl_locked = false;
 	pthread_mutex_unlock(&g.lock);
+	inside_leave();
 }
 
 bool g_locked(void)
 {
 	return tl_locked;
+}
+
+bool g_inside(void)
+{
+	return __atomic_load_n(&tl_inside, __ATOMIC_RELAXED) != 0;
 }
 
 /* Called with g.lock held. NULL only when memory is exhausted. */
@@ -138,6 +164,7 @@ static void fork_child(void)
 		tl_ts = NULL;
 	}
 	tl_locked = false;
+	tl_inside = 0;
 	__atomic_store_n(&init_state, 0, __ATOMIC_RELEASE);
 }
 
@@ -249,7 +276,8 @@ void reap(bool block)
 {
 	const struct engine *e = __atomic_load_n(&g.eng, __ATOMIC_ACQUIRE);
 
-	if (!e || tl_locked)
+	/* Also a signal handler that interrupted this thread inside the library: not now. */
+	if (!e || g_inside())
 		return;
 	if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED)) {
 		g_lock();
@@ -258,12 +286,16 @@ void reap(bool block)
 	}
 	if (!e->has_completions())
 		return;
-	if (block)
+	inside_enter();
+	if (block) {
 		pthread_mutex_lock(&g.reap_lock);
-	else if (pthread_mutex_trylock(&g.reap_lock))
+	} else if (pthread_mutex_trylock(&g.reap_lock)) {
+		inside_leave();
 		return;
+	}
 	e->reap();
 	pthread_mutex_unlock(&g.reap_lock);
+	inside_leave();
 }
 
 EXPORT const char *posixaio_engine(void)

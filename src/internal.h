@@ -127,6 +127,12 @@ struct req {
 	 */
 	uint64_t claim;
 	uintptr_t claim_cb;
+	/*
+	 * The generation whose notification is still to go out, set before its result is
+	 * published and cleared once it is out; read without g.lock by aio_suspend(), which
+	 * may run in a signal handler. Kept across req_alloc(), like claim.
+	 */
+	uint32_t notify_gen;
 };
 
 /*
@@ -239,6 +245,7 @@ void reap(bool block);
 void g_lock(void);
 void g_unlock(void);
 bool g_locked(void);
+bool g_inside(void);
 struct tstate *tstate_get(void);
 void tstate_put(struct tstate *t);
 
@@ -249,11 +256,18 @@ void req_free(struct req *r);
 void req_set_token(struct req *r);
 struct req *req_lookup(const struct aiocb *cb);
 struct req *req_slot(const struct aiocb *cb);
-bool req_notify_pending(const struct aiocb *cb);
 void req_complete(struct req *r, int64_t res);
 void req_issue(struct req **reqs, unsigned n);
 void req_finish_deferred(void);
-void req_notify_later(bool on);
+/*
+ * Which notifications of what this thread completes the background thread delivers instead
+ * of this thread: signals inside a submitting call (its caller must not get its own signal
+ * before the call returns), callbacks inside aio_error(), aio_return() and aio_suspend(),
+ * which may run in a signal handler (starting a callback may allocate or create a thread).
+ * Flags; returns the previous ones.
+ */
+enum { NOTIFY_NOW = 0, NOTIFY_LATER_SIGNALS = 1, NOTIFY_LATER_CALLBACKS = 2 };
+uint8_t req_notify_later(uint8_t mode);
 void req_notified(struct req *r);
 void lio_member_notified(struct lio *l);
 void req_fork_child(void);

@@ -244,7 +244,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 
 	/* A cancellation point (LIO_WAIT) only while it sleeps for its members. */
 	cs = nocancel_begin();
-	req_notify_later(mode == LIO_NOWAIT);
+	req_notify_later(mode == LIO_NOWAIT ? NOTIFY_LATER_SIGNALS : NOTIFY_NOW);
 	g_lock();
 	if (sev_needs_thread(&lsev))
 		bg_get();
@@ -253,7 +253,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	lio_member_notified(l); /* the guard */
 	g_unlock();
 	reap(false);
-	req_notify_later(false);
+	req_notify_later(NOTIFY_NOW);
 	if (mode == LIO_WAIT) {
 		nocancel_end(cs);
 		err = lio_wait(l);

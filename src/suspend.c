@@ -44,8 +44,14 @@ EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct 
 	nocancel_end(cs);
 	if (done)
 		return 0;
-	if (!err)
+	if (!err) {
+		/* Async-signal-safe: what it reaps is notified from the background thread. */
+		uint8_t mode = req_notify_later(NOTIFY_NOW);
+
+		req_notify_later(mode | NOTIFY_LATER_CALLBACKS);
 		err = wait_for(any_done, &s, timeout);
+		req_notify_later(mode);
+	}
 	if (err) {
 		errno = err;
 		return -1;

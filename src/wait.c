@@ -173,6 +173,9 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		reap(c->leader);
 		if (done(arg))
 			return 0;
+		/* Before registering: a zero timeout needs no eventfd, no allocation. */
+		if (deadline && !wait_time_left(deadline, &left))
+			return EAGAIN;
 		if (!c->registered) {
 			int ret = enter(c);
 
@@ -235,6 +238,31 @@ int wait_deadline(const struct timespec *rel, struct timespec *deadline)
 }
 
 /*
+ * aio_suspend() is async-signal-safe. A signal handler that interrupted this thread inside
+ * the library (taking, holding or releasing one of its locks) must take none of them nor
+ * reap: look, and nap, until done or the deadline. Only other threads can move requests on
+ * meanwhile; the interrupted one does once the handler returns. Not a cancellation point
+ * here: a cancellation acting in the handler would leave the interrupted frame's lock held.
+ */
+static int wait_in_handler(bool (*done)(void *arg), void *arg, const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec left, nap = { 0, 1000000L };
+
+		if (done(arg))
+			return 0;
+		if (deadline) {
+			if (!wait_time_left(deadline, &left))
+				return EAGAIN;
+			if (left.tv_sec == 0 && left.tv_nsec < nap.tv_nsec)
+				nap = left;
+		}
+		if (nanosleep(&nap, NULL) < 0 && errno == EINTR && !signals_restart())
+			return EINTR;
+	}
+}
+
+/*
  * Wait until done(arg) holds. 0, EAGAIN when the deadline (from wait_deadline(), or NULL
  * for none) passed, EINTR on a signal. A cancellation point.
  */
@@ -242,6 +270,12 @@ int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadli
 {
 	struct wait_ctx c = { .registered = false, .leader = false };
 
+	if (g_inside()) {
+		int cs = nocancel_begin(), ret = wait_in_handler(done, arg, deadline);
+
+		nocancel_end(cs);
+		return ret;
+	}
 	STAT_INC(waits);
 	c.cancel_state = nocancel_begin();
 	pthread_cleanup_push(leave, &c);
