@@ -86,8 +86,23 @@ struct tstate {
 	int efd; /* eventfd this thread sleeps on in wait.c, or -1 */
 };
 
+/*
+ * An aio_cancel() call's interest in one request: its result, captured under g.lock when it
+ * is published, so that aio_cancel() never reads the aiocb, which the request's callback
+ * may have freed or submitted again by the time aio_cancel() looks.
+ */
+struct cancel_watch {
+	struct cancel_watch *next; /* the request's other watchers */
+	struct cancel_watch *all;  /* the aio_cancel() call's other watches */
+	struct req *r;             /* NULL once done */
+	int64_t res;
+	bool done; /* atomic */
+	bool engine_cancelled; /* the engine took the cancellation: its completion follows */
+};
+
 struct lio {
 	struct lio *next; /* in the background thread's queue of lists to notify */
+	bool failed;      /* a member failed; set before its notification goes out */
 	unsigned pending; /* members not yet complete, plus one while they are being started */
 	unsigned members; /* members not yet notified, plus one while they are being started */
 	unsigned refs;    /* members not yet freed, the caller, the background queue */
@@ -119,6 +134,7 @@ struct req {
 	uint8_t flags;
 	struct sev sev;
 	struct iovec *iov; /* a vectored request's rest, after a partial transfer (req_span) */
+	struct cancel_watch *watch; /* aio_cancel() calls waiting for its result */
 	/*
 	 * Read without g.lock by aio_return() (claim.c), so atomic, and last: req_alloc()
 	 * clears the fields above only. Once the result is published, claim is gen << 1, and
@@ -338,5 +354,6 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	      struct req **ready, unsigned *nready);
 bool aiocb_done(const struct aiocb *cb);
 bool aiocb_notified(const struct aiocb *cb);
+void cancel_watch_done(struct req *r, int64_t res);
 
 #endif

@@ -199,22 +199,11 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l)
 	return ok;
 }
 
-static bool any_failed(struct aiocb *const list[], int nent)
-{
-	for (int i = 0; i < nent; i++) {
-		struct aiocb *cb = list[i];
-
-		if (cb && cb->aio_lio_opcode != LIO_NOP && cb->__error_code != 0)
-			return true;
-	}
-	return false;
-}
-
 EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sigevent *sig)
 {
 	struct sev lsev = { .notify = SIGEV_NONE };
 	struct lio *l;
-	bool ok;
+	bool ok, failed;
 	int cs, err = 0;
 
 	if ((mode != LIO_WAIT && mode != LIO_NOWAIT) || nent < 0) {
@@ -260,13 +249,18 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 		cs = nocancel_begin();
 		lio_deliver_held(l);
 	}
+	/*
+	 * Members' results, captured as they completed: their callbacks may have freed or
+	 * reused the list and its aiocbs by now.
+	 */
+	failed = __atomic_load_n(&l->failed, __ATOMIC_RELAXED);
 	lio_release(l);
 	nocancel_end(cs);
 	if (err) {
 		errno = err;
 		return -1;
 	}
-	if (!ok || (mode == LIO_WAIT && any_failed(list, nent))) {
+	if (!ok || (mode == LIO_WAIT && failed)) {
 		errno = EIO;
 		return -1;
 	}

@@ -309,8 +309,13 @@ static void req_finish_locked(struct req *r, int64_t res)
 	r->state = REQ_DONE;
 	claim_publish(r);
 	publish(r, res);
-	if (r->lio)
+	if (r->watch)
+		cancel_watch_done(r, res);
+	if (r->lio) {
+		if (res < 0)
+			__atomic_store_n(&r->lio->failed, true, __ATOMIC_RELAXED);
 		__atomic_sub_fetch(&r->lio->pending, 1, __ATOMIC_ACQ_REL);
+	}
 	r->next = NULL;
 	if (tl_done_tail)
 		tl_done_tail->next = r;
