@@ -171,8 +171,8 @@ static void fork_child(void)
 /*
  * fork() while another thread is starting the library would leave the child with the start
  * half done and init_lock held forever: the prepare handler waits for the start to end.
- * The handlers are the one thing registered at load time, since they must exist before
- * any thread can take init_lock; they cost nothing until the program forks.
+ * The handlers are registered at load time, since they must exist before any thread can
+ * take init_lock; they cost nothing until the program forks.
  */
 static void fork_prepare(void)
 {
@@ -184,9 +184,16 @@ static void fork_parent(void)
 	pthread_mutex_unlock(&init_lock);
 }
 
-__attribute__((constructor)) static void register_fork_handlers(void)
+/*
+ * Also at load time, the exit handler: atexit() handlers run in reverse order, and one the
+ * program registered before its first AIO call (a flush waiting for its last callback)
+ * must still get its notifications. Registered first, the library's runs last. It costs a
+ * store at exit.
+ */
+__attribute__((constructor)) static void register_handlers(void)
 {
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	atexit(process_exiting);
 }
 
 static int try_engine(const struct engine *e, bool forced)
@@ -212,7 +219,6 @@ static int engine_start(void)
 	if (!once_done) {
 		if (pthread_key_create(&g.tkey, tstate_exit))
 			return -EAGAIN;
-		atexit(process_exiting);
 		const char *st = secure_getenv("POSIXAIO_STATS");
 		if (st && strcmp(st, "0") && *st)
 			atexit(stats_print);

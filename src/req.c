@@ -459,7 +459,9 @@ void req_finish_deferred(void)
 
 		tl_done = tl_done_tail = NULL;
 		list = hold_for_lio_waiters(list);
-		if (tl_notify_later && g.bg_running)
+		/* Once exit() has begun the background thread delivers nothing more. */
+		if (tl_notify_later && g.bg_running &&
+		    !__atomic_load_n(&g.exiting, __ATOMIC_ACQUIRE))
 			list = signals_for_later(list, tl_notify_later);
 		pthread_mutex_unlock(&g.lock);
 		for (r = list; r; r = r->next)
