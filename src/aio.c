@@ -257,6 +257,14 @@ static void cancel_one(struct req *r, struct cancel_call *c)
 	 */
 	if (r->state != REQ_ISSUED && r->state != REQ_HELD)
 		return;
+	/*
+	 * A stream write that has moved part of its data is under way, not cancellable
+	 * (POSIX, glibc, FreeBSD): it goes on and completes whole.
+	 */
+	if (r->done > 0) {
+		c->notcanceled = true;
+		return;
+	}
 	r->flags |= RF_CANCEL;
 	if (r->state == REQ_HELD) {
 		/* Never started: nothing was transferred. */
