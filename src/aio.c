@@ -23,8 +23,11 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 		return EINVAL;
 	if (cb->aio_nbytes > SSIZE_MAX)
 		return EINVAL;
-	/* A vectored request's aio_nbytes counts iovecs; the kernel checks their lengths. */
-	if ((op & OP_VEC) && (cb->aio_nbytes == 0 || cb->aio_nbytes > IOV_MAX))
+	/*
+	 * A vectored request's aio_nbytes counts iovecs; the kernel checks their lengths. None
+	 * at all transfers 0 bytes, as readv()/writev() and FreeBSD's aio_readv() do.
+	 */
+	if ((op & OP_VEC) && cb->aio_nbytes > IOV_MAX)
 		return EINVAL;
 	/* A negative offset is an error only where offsets mean something. */
 	if (cb->aio_offset < 0 && cb->aio_fildes >= 0 && lseek(cb->aio_fildes, 0, SEEK_CUR) >= 0)
