@@ -42,15 +42,16 @@ static int test(void)
 		cb.aio_sigevent.sigev_value.sival_ptr = &cb;
 		EXPECT_OK(aio_read(&cb));
 		ret = aio_cancel(p[0], &cb);
-		EXPECT(ret == AIO_CANCELED, "round %d: aio_cancel returned %d, expected AIO_CANCELED",
-		       i, ret);
+		EXPECT(ret == AIO_CANCELED,
+		       "round %d: aio_cancel returned %d, expected AIO_CANCELED", i, ret);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 5 * time_scale();
 		EXPECT(sem_timedwait(&ran, &ts) == 0, "round %d: the callback never ran", i);
 		EXPECT(!rearm_failed, "round %d: the callback could not re-arm the aiocb", i);
 		ret = aio_cancel(p[0], &cb);
 		EXPECT(ret == AIO_CANCELED,
-		       "round %d: aio_cancel of the re-armed read returned %d, expected AIO_CANCELED",
+		       "round %d: aio_cancel of the re-armed read returned %d, expected "
+		       "AIO_CANCELED",
 		       i, ret);
 		EXPECT(aio_error(&cb) == ECANCELED, "round %d: the re-armed read was not cancelled",
 		       i);

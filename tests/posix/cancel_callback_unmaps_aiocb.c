@@ -45,8 +45,8 @@ static int test(void)
 		cb->aio_sigevent.sigev_value.sival_ptr = cb;
 		EXPECT_OK(aio_read(cb));
 		ret = aio_cancel(p[0], cb);
-		EXPECT(ret == AIO_CANCELED, "round %d: aio_cancel returned %d, expected AIO_CANCELED",
-		       i, ret);
+		EXPECT(ret == AIO_CANCELED,
+		       "round %d: aio_cancel returned %d, expected AIO_CANCELED", i, ret);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 5 * time_scale();
 		EXPECT(sem_timedwait(&ran, &ts) == 0, "round %d: the callback never ran", i);

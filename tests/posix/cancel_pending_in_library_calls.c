@@ -17,7 +17,7 @@ static pthread_barrier_t suspended;
 
 static void *suspender(void *arg)
 {
-	const struct aiocb *list[1] = { &pending };
+	const struct aiocb *list[1] = {&pending};
 
 	(void)arg;
 	pthread_barrier_wait(&suspended);
@@ -37,7 +37,7 @@ static void *victim(void *arg)
 {
 	static char wbuf[4096], rbuf[4096], lbuf[2][4096];
 	static struct aiocb w, r, s, l[2];
-	struct aiocb *list[2] = { &l[0], &l[1] };
+	struct aiocb *list[2] = {&l[0], &l[1]};
 
 	(void)arg;
 	pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, NULL);
@@ -104,12 +104,14 @@ static int test(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 5 * time_scale();
 	err = pthread_timedjoin_np(v, &res, &ts);
-	EXPECT(err == 0, "the thread with a cancellation pending hung in the library (after step %d)",
+	EXPECT(err == 0,
+	       "the thread with a cancellation pending hung in the library (after step %d)",
 	       atomic_load(&step));
 	EXPECT(res != (void *)2, "a submission failed in the thread with a cancellation pending");
 	EXPECT(res != (void *)1, "the pending cancellation never acted at pthread_testcancel");
 	EXPECT(atomic_load(&step) == 7,
-	       "the thread was cancelled inside the library, after step %d of 7", atomic_load(&step));
+	       "the thread was cancelled inside the library, after step %d of 7",
+	       atomic_load(&step));
 
 	/* Everyone else's AIO goes on. */
 	aiocb_prep(&cb, fd, buf, sizeof(buf), 0);

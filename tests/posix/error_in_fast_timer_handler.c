@@ -29,7 +29,7 @@ static void tick(int sig)
 static int test(void)
 {
 	static char buf[BATCH][512];
-	struct itimerval it = { { 0, 100 }, { 0, 100 } }, off = { { 0, 0 }, { 0, 0 } };
+	struct itimerval it = {{0, 100}, {0, 100}}, off = {{0, 0}, {0, 0}};
 	int fd = tmp_file_with(0, 65536, pattern_byte);
 
 	install_handler(SIGALRM, tick, SA_RESTART);
@@ -46,8 +46,8 @@ static int test(void)
 			while ((err = aio_error(&cbs[i])) == EINPROGRESS)
 				;
 			EXPECT(err == 0, "read %d of round %d failed: %s", i, round, errname(err));
-			EXPECT(aio_return(&cbs[i]) == sizeof(buf[i]), "read %d of round %d short", i,
-			       round);
+			EXPECT(aio_return(&cbs[i]) == sizeof(buf[i]), "read %d of round %d short",
+			       i, round);
 		}
 	}
 	SYSCHECK(setitimer(ITIMER_REAL, &off, NULL));
