@@ -23,8 +23,11 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 		return EINVAL;
 	if (cb->aio_nbytes > SSIZE_MAX)
 		return EINVAL;
-	/* A vectored request's aio_nbytes counts iovecs; the kernel checks their lengths. */
-	if ((op & OP_VEC) && (cb->aio_nbytes == 0 || cb->aio_nbytes > IOV_MAX))
+	/*
+	 * A vectored request's aio_nbytes counts iovecs; the kernel checks their lengths. None
+	 * at all transfers 0 bytes, as readv()/writev() and FreeBSD's aio_readv() do.
+	 */
+	if ((op & OP_VEC) && cb->aio_nbytes > IOV_MAX)
 		return EINVAL;
 	/* A negative offset is an error only where offsets mean something. */
 	if (cb->aio_offset < 0 && cb->aio_fildes >= 0 && lseek(cb->aio_fildes, 0, SEEK_CUR) >= 0)
@@ -98,7 +101,7 @@ static int submit_one(struct aiocb *cb, int op)
 	struct req *ready[1];
 	unsigned n = 0;
 	struct sev sev;
-	int err = aiocb_check(cb, op, &sev);
+	int cs, err = aiocb_check(cb, op, &sev);
 
 	if (!err)
 		err = engine_get();
@@ -106,7 +109,8 @@ static int submit_one(struct aiocb *cb, int op)
 		errno = err;
 		return -1;
 	}
-	req_notify_later(true);
+	cs = nocancel_begin();
+	req_notify_later(NOTIFY_LATER_SIGNALS);
 	req_submit_call(true);
 	g_lock();
 	err = req_start(cb, op, &sev, NULL, ready, &n);
@@ -116,8 +120,9 @@ static int submit_one(struct aiocb *cb, int op)
 	/* A page-cached read is often complete already: make it visible now. */
 	if (!err)
 		reap(false);
-	req_notify_later(false);
+	req_notify_later(NOTIFY_NOW);
 	req_submit_call(false);
+	nocancel_end(cs);
 	if (err) {
 		errno = err;
 		return -1;
@@ -171,24 +176,36 @@ bool aiocb_done(const struct aiocb *cb)
 	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE) != EINPROGRESS;
 }
 
-/* Complete, and its notification delivered. */
+/*
+ * Complete, and its notification delivered: aio_suspend() returns only then, as glibc's
+ * does. No lock: aio_suspend() may be called from a signal handler that interrupted a
+ * thread holding g.lock. The slot's notify_gen names the generation whose notification is
+ * still to go out; a slot gone on to another request was notified before it was freed.
+ */
 bool aiocb_notified(const struct aiocb *cb)
 {
-	bool pending;
+	struct req *r;
 
 	if (!aiocb_done(cb))
 		return false;
-	g_lock();
-	pending = req_notify_pending(cb);
-	g_unlock();
-	return !pending;
+	r = req_slot(cb);
+	return !r || __atomic_load_n(&r->notify_gen, __ATOMIC_ACQUIRE) != (uint32_t)cb->__policy;
 }
 
 EXPORT int aio_error(const struct aiocb *cb)
 {
+	uint8_t mode;
+	int cs;
+
 	if (aiocb_done(cb))
 		return cb->__error_code;
+	/* Async-signal-safe: reap() takes no lock this thread may hold (engine.c). */
+	cs = nocancel_begin();
+	mode = req_notify_later(NOTIFY_NOW);
+	req_notify_later(mode | NOTIFY_LATER_CALLBACKS);
 	reap(false);
+	req_notify_later(mode);
+	nocancel_end(cs);
 	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
 }
 
@@ -200,53 +217,50 @@ EXPORT int aio_error(const struct aiocb *cb)
 EXPORT ssize_t aio_return(struct aiocb *cb)
 {
 	ssize_t ret;
+	int cs;
 
 	if (aio_error(cb) == EINPROGRESS)
 		return cb->__return_value;
 	ret = cb->__return_value;
+	cs = nocancel_begin();
 	claim_release(cb, false);
+	nocancel_end(cs);
 	return ret;
 }
 
-struct cancel_set {
-	struct aiocb **cbs;
-	unsigned n, cap;
-};
-
-static bool cancel_set_done(void *arg)
+/* Called with g.lock held, as r's result is published: answer whoever waits to cancel it. */
+void cancel_watch_done(struct req *r, int64_t res)
 {
-	struct cancel_set *s = arg;
-
-	for (unsigned i = 0; i < s->n; i++)
-		if (!aiocb_done(s->cbs[i]))
-			return false;
-	return true;
-}
-
-static bool cancel_set_add(struct cancel_set *s, struct aiocb *cb)
-{
-	if (s->n == s->cap) {
-		unsigned cap = s->cap ? 2 * s->cap : 16;
-		struct aiocb **n = realloc(s->cbs, cap * sizeof(*n));
-
-		if (!n)
-			return false;
-		s->cbs = n;
-		s->cap = cap;
+	for (struct cancel_watch *w = r->watch; w; w = w->next) {
+		w->r = NULL;
+		w->res = res;
+		__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
 	}
-	s->cbs[s->n++] = cb;
-	return true;
+	r->watch = NULL;
 }
 
-struct cancel_result {
+/* What one aio_cancel() call follows, and what it found so far. */
+struct cancel_call {
+	struct cancel_watch *all;
 	bool canceled, notcanceled;
+	bool engine_only; /* what cancel_call_done() looks at */
 };
+
+static bool cancel_call_done(void *arg)
+{
+	struct cancel_call *c = arg;
+
+	for (struct cancel_watch *w = c->all; w; w = w->all)
+		if ((w->engine_cancelled || !c->engine_only) &&
+		    !__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
 
 /* Called with g.lock held. */
-static void cancel_one(struct req *r, struct cancel_set *waiting, struct cancel_set *running,
-		       struct cancel_result *res)
+static void cancel_one(struct req *r, struct cancel_call *c)
 {
-	int rc;
+	struct cancel_watch *w;
 
 	/*
 	 * Skip what is done already (an earlier cancel in this loop may have finished it). A
@@ -254,25 +268,56 @@ static void cancel_one(struct req *r, struct cancel_set *waiting, struct cancel_
 	 */
 	if (r->state != REQ_ISSUED && r->state != REQ_HELD)
 		return;
+	/*
+	 * A stream write that has moved part of its data is under way, not cancellable
+	 * (POSIX, glibc, FreeBSD): it goes on and completes whole.
+	 */
+	if (r->done > 0) {
+		c->notcanceled = true;
+		return;
+	}
 	r->flags |= RF_CANCEL;
 	if (r->state == REQ_HELD) {
 		/* Never started: nothing was transferred. */
-		res->canceled = true;
+		c->canceled = true;
 		req_complete(r, -ECANCELED);
 		return;
 	}
-	rc = g.eng->cancel(r);
-	if (rc == 0 ? cancel_set_add(waiting, r->cb) : cancel_set_add(running, r->cb))
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		c->notcanceled = true; /* no memory to follow it: say what is safe */
 		return;
-	res->notcanceled = true; /* no memory to follow it: say what is safe */
+	}
+	/* Watch before asking: the engine may complete it inside its cancel. */
+	w->r = r;
+	w->next = r->watch;
+	r->watch = w;
+	w->all = c->all;
+	c->all = w;
+	w->engine_cancelled = g.eng->cancel(r) == 0;
 }
 
-EXPORT int aio_cancel(int fd, struct aiocb *cb)
+/* Called with g.lock held: stop following what is still under way. */
+static void cancel_unwatch(struct cancel_watch *w)
 {
-	struct cancel_set waiting = { 0 }, running = { 0 };
-	struct cancel_result res = { false, false };
-	struct req *r, *next;
-	int state;
+	struct cancel_watch **p;
+
+	if (!w->r)
+		return;
+	for (p = &w->r->watch; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	w->r = NULL;
+}
+
+static int cancel(int fd, struct aiocb *cb)
+{
+	struct cancel_call c = { NULL, false, false, true };
+	struct cancel_watch *w, *next;
+	struct req *r, *rnext;
 
 	if (fcntl(fd, F_GETFD) < 0) {
 		errno = EBADF;
@@ -286,52 +331,61 @@ EXPORT int aio_cancel(int fd, struct aiocb *cb)
 		return AIO_ALLDONE;
 	reap(false);
 
+	/* The aiocb is read here, before anything completes, and never again. */
 	g_lock();
 	if (cb) {
 		r = req_lookup(cb);
 		if (r)
-			cancel_one(r, &waiting, &running, &res);
+			cancel_one(r, &c);
 	} else {
-		for (r = fdq_first(fd); r; r = next) {
-			next = r->fd_next;
-			cancel_one(r, &waiting, &running, &res);
+		for (r = fdq_first(fd); r; r = rnext) {
+			rnext = r->fd_next;
+			cancel_one(r, &c);
 		}
 	}
 	g_unlock();
 
 	/* The engine cancelled these: wait for their completion to come through. */
-	if (waiting.n) {
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
-		while (wait_for(cancel_set_done, &waiting, NULL) == EINTR)
-			;
-		pthread_setcancelstate(state, NULL);
-		for (unsigned i = 0; i < waiting.n; i++)
-			if (waiting.cbs[i]->__error_code == ECANCELED)
-				res.canceled = true;
-	}
+	while (wait_for(cancel_call_done, &c, NULL) == EINTR)
+		;
 	/*
 	 * Under way when asked: the kernel may still stop it (io_uring interrupts an io-wq
 	 * worker), or it may finish. Give it a moment and answer from how it ended.
 	 */
-	if (running.n) {
+	c.engine_only = false;
+	if (!cancel_call_done(&c)) {
 		static const struct timespec moment = { 0, 100 * 1000 * 1000 };
 
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
-		wait_for(cancel_set_done, &running, &moment);
-		pthread_setcancelstate(state, NULL);
+		wait_for(cancel_call_done, &c, &moment);
 	}
 	reap(false);
-	for (unsigned i = 0; i < running.n; i++) {
-		if (!aiocb_done(running.cbs[i]))
-			res.notcanceled = true;
-		else if (running.cbs[i]->__error_code == ECANCELED)
-			res.canceled = true;
+	g_lock();
+	for (w = c.all; w; w = w->all) {
+		if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
+			cancel_unwatch(w);
+			c.notcanceled = true;
+		} else if (w->res == -ECANCELED) {
+			c.canceled = true;
+		}
 	}
-	free(waiting.cbs);
-	free(running.cbs);
-	if (res.notcanceled)
+	g_unlock();
+	for (w = c.all; w; w = next) {
+		next = w->all;
+		free(w);
+	}
+	if (c.notcanceled)
 		return AIO_NOTCANCELED;
-	return res.canceled ? AIO_CANCELED : AIO_ALLDONE;
+	return c.canceled ? AIO_CANCELED : AIO_ALLDONE;
+}
+
+/* Not a cancellation point, though it may wait: its waits never act on one. */
+EXPORT int aio_cancel(int fd, struct aiocb *cb)
+{
+	int cs = nocancel_begin();
+	int ret = cancel(fd, cb);
+
+	nocancel_end(cs);
+	return ret;
 }
 
 EXPORT void aio_init(const struct aioinit *init)

@@ -31,9 +31,29 @@ static bool once_done;
 
 static TLS bool tl_locked;
 static TLS struct tstate *tl_ts;
+/*
+ * Non-zero while this thread takes, holds or releases one of the library's locks: from
+ * before the lock call to after the unlock, so that a signal handler interrupting it
+ * anywhere in that span sees it (tl_locked is set only once the lock is held). aio_error(),
+ * aio_return() and aio_suspend() called from such a handler take no lock then.
+ */
+static TLS unsigned tl_inside;
+
+static void inside_enter(void)
+{
+	tl_inside++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static void inside_leave(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	tl_inside--;
+}
 
 void g_lock(void)
 {
+	inside_enter();
 	pthread_mutex_lock(&g.lock);
 	tl_locked = true;
 }
@@ -43,11 +63,17 @@ void g_unlock(void)
 	req_finish_deferred();
 	tl_locked = false;
 	pthread_mutex_unlock(&g.lock);
+	inside_leave();
 }
 
 bool g_locked(void)
 {
 	return tl_locked;
+}
+
+bool g_inside(void)
+{
+	return __atomic_load_n(&tl_inside, __ATOMIC_RELAXED) != 0;
 }
 
 /* Called with g.lock held. NULL only when memory is exhausted. */
@@ -238,14 +264,15 @@ static void fork_child(void)
 		tl_ts = NULL;
 	}
 	tl_locked = false;
+	tl_inside = 0;
 	__atomic_store_n(&init_state, 0, __ATOMIC_RELEASE);
 }
 
 /*
  * fork() while another thread is starting the library would leave the child with the start
  * half done and init_lock held forever: the prepare handler waits for the start to end.
- * The handlers are the one thing registered at load time, since they must exist before
- * any thread can take init_lock; they cost nothing until the program forks.
+ * The handlers are registered at load time, since they must exist before any thread can
+ * take init_lock; they cost nothing until the program forks.
  */
 static void fork_prepare(void)
 {
@@ -257,10 +284,17 @@ static void fork_parent(void)
 	pthread_mutex_unlock(&init_lock);
 }
 
-__attribute__((constructor)) static void register_fork_handlers(void)
+/*
+ * Also at load time, the exit handler: atexit() handlers run in reverse order, and one the
+ * program registered before its first AIO call (a flush waiting for its last callback)
+ * must still get its notifications. Registered first, the library's runs last. It costs a
+ * store at exit.
+ */
+__attribute__((constructor)) static void register_handlers(void)
 {
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	exit_resolve();
+	atexit(process_exiting);
 }
 
 static int try_engine(const struct engine *e, bool forced)
@@ -286,7 +320,6 @@ static int engine_start(void)
 	if (!once_done) {
 		if (pthread_key_create(&g.tkey, tstate_exit))
 			return -EAGAIN;
-		atexit(process_exiting);
 		const char *st = secure_getenv("POSIXAIO_STATS");
 		if (st && strcmp(st, "0") && *st) {
 			atexit(stats_print);
@@ -353,7 +386,8 @@ void reap(bool block)
 {
 	const struct engine *e = __atomic_load_n(&g.eng, __ATOMIC_ACQUIRE);
 
-	if (!e || tl_locked)
+	/* Also a signal handler that interrupted this thread inside the library: not now. */
+	if (!e || g_inside())
 		return;
 	if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED)) {
 		g_lock();
@@ -362,12 +396,16 @@ void reap(bool block)
 	}
 	if (!e->has_completions())
 		return;
-	if (block)
+	inside_enter();
+	if (block) {
 		pthread_mutex_lock(&g.reap_lock);
-	else if (pthread_mutex_trylock(&g.reap_lock))
+	} else if (pthread_mutex_trylock(&g.reap_lock)) {
+		inside_leave();
 		return;
+	}
 	e->reap();
 	pthread_mutex_unlock(&g.reap_lock);
+	inside_leave();
 }
 
 EXPORT const char *posixaio_engine(void)

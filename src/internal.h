@@ -90,8 +90,23 @@ struct tstate {
 	int efd; /* eventfd this thread sleeps on in wait.c, or -1 */
 };
 
+/*
+ * An aio_cancel() call's interest in one request: its result, captured under g.lock when it
+ * is published, so that aio_cancel() never reads the aiocb, which the request's callback
+ * may have freed or submitted again by the time aio_cancel() looks.
+ */
+struct cancel_watch {
+	struct cancel_watch *next; /* the request's other watchers */
+	struct cancel_watch *all;  /* the aio_cancel() call's other watches */
+	struct req *r;             /* NULL once done */
+	int64_t res;
+	bool done; /* atomic */
+	bool engine_cancelled; /* the engine took the cancellation: its completion follows */
+};
+
 struct lio {
 	struct lio *next; /* in the background thread's queue of lists to notify */
+	bool failed;      /* a member failed; set before its notification goes out */
 	unsigned pending; /* members not yet complete, plus one while they are being started */
 	unsigned members; /* members not yet notified, plus one while they are being started */
 	unsigned refs;    /* members not yet freed, the caller, the background queue */
@@ -122,6 +137,7 @@ struct req {
 	uint8_t flags;
 	struct sev sev;
 	struct iovec *iov; /* a vectored request's rest, after a partial transfer (req_span) */
+	struct cancel_watch *watch; /* aio_cancel() calls waiting for its result */
 	/*
 	 * Read without g.lock by aio_return() (claim.c), so atomic, and last: req_alloc()
 	 * clears the fields above only. Once the result is published, claim is gen << 1, and
@@ -130,6 +146,12 @@ struct req {
 	 */
 	uint64_t claim;
 	uintptr_t claim_cb;
+	/*
+	 * The generation whose notification is still to go out, set before its result is
+	 * published and cleared once it is out; read without g.lock by aio_suspend(), which
+	 * may run in a signal handler. Kept across req_alloc(), like claim.
+	 */
+	uint32_t notify_gen;
 };
 
 /*
@@ -244,6 +266,7 @@ void reap(bool block);
 void g_lock(void);
 void g_unlock(void);
 bool g_locked(void);
+bool g_inside(void);
 struct tstate *tstate_get(void);
 
 /* req.c */
@@ -253,11 +276,18 @@ void req_free(struct req *r);
 void req_set_token(struct req *r);
 struct req *req_lookup(const struct aiocb *cb);
 struct req *req_slot(const struct aiocb *cb);
-bool req_notify_pending(const struct aiocb *cb);
 void req_complete(struct req *r, int64_t res);
 void req_issue(struct req **reqs, unsigned n);
 void req_finish_deferred(void);
-void req_notify_later(bool on);
+/*
+ * Which notifications of what this thread completes the background thread delivers instead
+ * of this thread: signals inside a submitting call (its caller must not get its own signal
+ * before the call returns), callbacks inside aio_error(), aio_return() and aio_suspend(),
+ * which may run in a signal handler (starting a callback may allocate or create a thread).
+ * Flags; returns the previous ones.
+ */
+enum { NOTIFY_NOW = 0, NOTIFY_LATER_SIGNALS = 1, NOTIFY_LATER_CALLBACKS = 2 };
+uint8_t req_notify_later(uint8_t mode);
 void req_submit_call(bool on);
 bool req_in_submit(void);
 void req_notified(struct req *r);
@@ -308,6 +338,24 @@ int wait_time_left(const struct timespec *deadline, struct timespec *out);
 void waiters_wake(void);
 void wait_fork_child(void);
 
+/*
+ * Entry points that are not cancellation points run with cancellation disabled: the system
+ * calls inside them (a write() that wakes a waiter with g.lock held, a pwritev2()) would
+ * otherwise act on a pending pthread_cancel() there. Waits enable it at their sleep only.
+ */
+static inline int nocancel_begin(void)
+{
+	int old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return old;
+}
+
+static inline void nocancel_end(int old)
+{
+	pthread_setcancelstate(old, NULL);
+}
+
 /* aio.c */
 int aiocb_check(const struct aiocb *cb, int op, struct sev *sev);
 bool fsync_fd_ok(int fd);
@@ -315,5 +363,6 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	      struct req **ready, unsigned *nready);
 bool aiocb_done(const struct aiocb *cb);
 bool aiocb_notified(const struct aiocb *cb);
+void cancel_watch_done(struct req *r, int64_t res);
 
 #endif

@@ -199,23 +199,12 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l)
 	return ok;
 }
 
-static bool any_failed(struct aiocb *const list[], int nent)
-{
-	for (int i = 0; i < nent; i++) {
-		struct aiocb *cb = list[i];
-
-		if (cb && cb->aio_lio_opcode != LIO_NOP && cb->__error_code != 0)
-			return true;
-	}
-	return false;
-}
-
 EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sigevent *sig)
 {
 	struct sev lsev = { .notify = SIGEV_NONE };
 	struct lio *l;
-	bool ok;
-	int err = 0;
+	bool ok, failed;
+	int cs, err = 0;
 
 	if ((mode != LIO_WAIT && mode != LIO_NOWAIT) || nent < 0) {
 		errno = EINVAL;
@@ -242,14 +231,17 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	l->sev = lsev;
 	l->hold = mode == LIO_WAIT;
 
-	req_notify_later(mode == LIO_NOWAIT);
+	/* A cancellation point (LIO_WAIT) only while it sleeps for its members. */
+	cs = nocancel_begin();
+	req_notify_later(mode == LIO_NOWAIT ? NOTIFY_LATER_SIGNALS : NOTIFY_NOW);
 	req_submit_call(true);
 	g_lock();
 	if (sev_needs_thread(&lsev) && bg_start() < 0) {
 		/* Nothing could send the list's notification: start nothing. */
 		g_unlock();
 		req_submit_call(false);
-		req_notify_later(false);
+		req_notify_later(NOTIFY_NOW);
+		nocancel_end(cs);
 		free(l);
 		errno = EAGAIN;
 		return -1;
@@ -262,17 +254,25 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	g_unlock();
 	req_submit_call(false);
 	reap(false);
-	req_notify_later(false);
+	req_notify_later(NOTIFY_NOW);
 	if (mode == LIO_WAIT) {
+		nocancel_end(cs);
 		err = lio_wait(l);
+		cs = nocancel_begin();
 		lio_deliver_held(l);
 	}
+	/*
+	 * Members' results, captured as they completed: their callbacks may have freed or
+	 * reused the list and its aiocbs by now.
+	 */
+	failed = __atomic_load_n(&l->failed, __ATOMIC_RELAXED);
 	lio_release(l);
+	nocancel_end(cs);
 	if (err) {
 		errno = err;
 		return -1;
 	}
-	if (!ok || (mode == LIO_WAIT && any_failed(list, nent))) {
+	if (!ok || (mode == LIO_WAIT && failed)) {
 		errno = EIO;
 		return -1;
 	}

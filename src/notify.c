@@ -7,7 +7,8 @@
  * made with those attributes, as POSIX asks). Something must reap while such requests are
  * in flight even if the program never calls the library again, and while requests wait
  * for the library to move them on (see g.bg_needed): the background thread, which exists
- * only then and a second longer. Library threads block every signal.
+ * only then and a second longer. Library threads block every signal, except while they run
+ * a callback, which sees no signal blocked, as on glibc's notification threads.
  */
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -18,8 +19,13 @@
 #include "syscall.h"
 
 #define POOL_IDLE_SEC 10
-/* Callbacks past this many at once wait their turn: a burst must not become a thread each. */
+/*
+ * Callbacks past this many at once wait their turn: a burst must not become a thread each.
+ * But callbacks may wait for each other (or for anything): when every pool thread is busy
+ * and none has taken a queued callback for POOL_STALL_MS, the pool grows by one thread.
+ */
 #define POOL_MAX 16
+#define POOL_STALL_MS 10
 #define NOTIFIER_LINGER_MS 1000
 
 struct job {
@@ -33,6 +39,9 @@ static struct {
 	pthread_cond_t cond;
 	struct job *head, *tail, *free;
 	unsigned idle, threads;
+	unsigned queued;    /* jobs in the queue */
+	unsigned long taken; /* jobs ever taken from it: progress, for the watchdog */
+	bool watchdog;      /* the thread that grows the pool when it stalls is running */
 } pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
@@ -109,6 +118,38 @@ static int spawn(void *(*fn)(void *), void *arg, const pthread_attr_t *attr)
 	return ret;
 }
 
+/*
+ * Run a callback as glibc's notification threads do: with no signal blocked (glibc's
+ * __aio_start_notify_thread() sets an empty mask). Library threads block every signal
+ * otherwise, so that none reaches the program on a thread it does not know.
+ */
+static void call(void (*fn)(union sigval), union sigval value)
+{
+	sigset_t none, all;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	STAT_INC(callbacks);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	fn(value);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+}
+
+/*
+ * A callback that ends its thread (pthread_exit(), or a cancellation acting in it) gives
+ * its place in the pool back on the way out.
+ */
+static void pool_thread_gone(void *arg)
+{
+	struct job *j = arg;
+
+	pthread_mutex_lock(&pool.lock);
+	pool.threads--;
+	j->next = pool.free;
+	pool.free = j;
+	pthread_mutex_unlock(&pool.lock);
+}
+
 static void *pool_thread(void *arg)
 {
 	(void)arg;
@@ -135,15 +176,44 @@ static void *pool_thread(void *arg)
 		pool.head = j->next;
 		if (!pool.head)
 			pool.tail = NULL;
+		pool.queued--;
+		pool.taken++;
 		pthread_mutex_unlock(&pool.lock);
 
-		STAT_INC(callbacks);
-		j->fn(j->value);
+		pthread_cleanup_push(pool_thread_gone, j);
+		call(j->fn, j->value);
+		pthread_cleanup_pop(0);
 
 		pthread_mutex_lock(&pool.lock);
 		j->next = pool.free;
 		pool.free = j;
 	}
+}
+
+/*
+ * Exists while callbacks are queued behind a full pool: when none is taken for a while,
+ * the running ones wait (for each other, perhaps), so add a thread, as glibc would have
+ * given each its own.
+ */
+static void *pool_watchdog(void *arg)
+{
+	static const struct timespec stall = { 0, POOL_STALL_MS * 1000000L };
+
+	(void)arg;
+	pthread_mutex_lock(&pool.lock);
+	while (pool.queued > pool.idle) {
+		unsigned long taken = pool.taken;
+
+		pthread_mutex_unlock(&pool.lock);
+		nanosleep(&stall, NULL);
+		pthread_mutex_lock(&pool.lock);
+		if (pool.queued > pool.idle && pool.taken == taken &&
+		    spawn(pool_thread, NULL, NULL) == 0)
+			pool.threads++;
+	}
+	pool.watchdog = false;
+	pthread_mutex_unlock(&pool.lock);
+	return NULL;
 }
 
 struct own_thread {
@@ -156,8 +226,7 @@ static void *own_thread(void *arg)
 	struct own_thread o = *(struct own_thread *)arg;
 
 	free(arg);
-	STAT_INC(callbacks);
-	o.fn(o.value);
+	call(o.fn, o.value);
 	return NULL;
 }
 
@@ -196,15 +265,21 @@ static void run_callback(const struct sev *s)
 	else
 		pool.head = j;
 	pool.tail = j;
-	if (pool.idle > 0 || pool.threads >= POOL_MAX) {
-		pthread_cond_signal(&pool.cond);
-	} else if (spawn(pool_thread, NULL, NULL) == 0) {
+	pool.queued++;
+	if (pool.queued <= pool.idle) {
+		pthread_cond_signal(&pool.cond); /* an idle thread takes it */
+	} else if (pool.threads < POOL_MAX && spawn(pool_thread, NULL, NULL) == 0) {
 		pool.threads++;
-	} else if (pool.threads == 0) {
+	} else if (pool.threads > 0) {
+		pthread_cond_signal(&pool.cond);
+		if (!pool.watchdog && spawn(pool_watchdog, NULL, NULL) == 0)
+			pool.watchdog = true;
+	} else {
 		/* No thread can be made and none exists: run it here. */
 		pool.head = j->next;
 		if (!pool.head)
 			pool.tail = NULL;
+		pool.queued--;
 		pthread_mutex_unlock(&pool.lock);
 		j->fn(j->value);
 		pthread_mutex_lock(&pool.lock);
@@ -395,7 +470,8 @@ void notify_fork_child(void)
 	pthread_mutex_init(&pool.lock, NULL);
 	pthread_cond_init(&pool.cond, NULL);
 	pool.head = pool.tail = NULL;
-	pool.idle = pool.threads = 0;
+	pool.idle = pool.threads = pool.queued = 0;
+	pool.watchdog = false;
 	g.bg_needed = 0;
 	g.bg_running = false;
 	g.bg_kicked = false;

@@ -30,11 +30,14 @@ static TLS struct req *tl_done, *tl_done_tail;
  * notified by the background thread, not by the caller's own thread before the call
  * returns (a signal queued to the process would reach the caller inside the call).
  */
-static TLS bool tl_notify_later;
+static TLS uint8_t tl_notify_later;
 
-void req_notify_later(bool on)
+uint8_t req_notify_later(uint8_t mode)
 {
-	tl_notify_later = on;
+	uint8_t old = tl_notify_later;
+
+	tl_notify_later = mode;
+	return old;
 }
 
 /*
@@ -246,6 +249,8 @@ static void publish(struct req *r, int64_t res)
 	if (r->op == OP_READ && res > 0)
 		mark_defined(r, (uint64_t)res);
 	cb->__return_value = res < 0 ? -1 : (ssize_t)res;
+	if (sev_needs_thread(&r->sev))
+		__atomic_store_n(&r->notify_gen, r->gen, __ATOMIC_RELAXED);
 	__atomic_store_n(&cb->__error_code, res < 0 ? (int)-res : 0, __ATOMIC_RELEASE);
 }
 
@@ -297,8 +302,13 @@ static void req_finish_locked(struct req *r, int64_t res)
 	r->state = REQ_DONE;
 	claim_publish(r);
 	publish(r, res);
-	if (r->lio)
+	if (r->watch)
+		cancel_watch_done(r, res);
+	if (r->lio) {
+		if (res < 0)
+			__atomic_store_n(&r->lio->failed, true, __ATOMIC_RELAXED);
 		__atomic_sub_fetch(&r->lio->pending, 1, __ATOMIC_ACQ_REL);
+	}
 	r->next = NULL;
 	if (tl_done_tail)
 		tl_done_tail->next = r;
@@ -360,6 +370,7 @@ void req_complete(struct req *r, int64_t res)
  */
 void req_notified(struct req *r)
 {
+	__atomic_store_n(&r->notify_gen, 0, __ATOMIC_RELEASE);
 	if (r->flags & RF_NOTIFY)
 		bg_put(1);
 	if (r->lio)
@@ -398,35 +409,22 @@ static struct req *hold_for_lio_waiters(struct req *list)
 }
 
 /*
- * Called with g.lock held: is the request cb names complete but its notification not yet
- * out? aio_suspend() returns only after it is, as glibc's does.
- */
-bool req_notify_pending(const struct aiocb *cb)
-{
-	uint32_t slot = (uint32_t)cb->__abs_prio, gen = (uint32_t)cb->__policy;
-	struct req *r;
-
-	if (slot == 0 || slot > g.nslabs * REQ_SLAB)
-		return false;
-	slot--;
-	r = &g.slabs[slot / REQ_SLAB][slot % REQ_SLAB];
-	return r->gen == gen && r->cb == cb && r->state == REQ_DONE && sev_needs_thread(&r->sev);
-}
-
-/*
  * Called with g.lock held: take out of list the requests whose signal would reach the
  * caller inside the submitting call, and queue them for the background thread. A callback
  * runs on a pool thread anyway, so it is handed over at once.
  */
-static struct req *signals_for_later(struct req *list)
+static struct req *signals_for_later(struct req *list, uint8_t mode)
 {
 	struct req *keep = NULL, **tail = &keep, *r, *next;
 	bool queued = false;
 
 	for (r = list; r; r = next) {
+		bool sig = r->sev.notify == SIGEV_SIGNAL || r->sev.notify == SIGEV_THREAD_ID;
+
 		next = r->next;
 		r->next = NULL;
-		if (r->sev.notify == SIGEV_SIGNAL || r->sev.notify == SIGEV_THREAD_ID) {
+		if (sig ? mode & NOTIFY_LATER_SIGNALS
+			: r->sev.notify == SIGEV_THREAD && (mode & NOTIFY_LATER_CALLBACKS)) {
 			if (g.bg_reqs_tail)
 				g.bg_reqs_tail->next = r;
 			else
@@ -454,8 +452,10 @@ void req_finish_deferred(void)
 
 		tl_done = tl_done_tail = NULL;
 		list = hold_for_lio_waiters(list);
-		if (tl_notify_later && g.bg_running)
-			list = signals_for_later(list);
+		/* Once exit() has begun the background thread delivers nothing more. */
+		if (tl_notify_later && g.bg_running &&
+		    !__atomic_load_n(&g.exiting, __ATOMIC_ACQUIRE))
+			list = signals_for_later(list, tl_notify_later);
 		pthread_mutex_unlock(&g.lock);
 		for (r = list; r; r = r->next)
 			sev_deliver(&r->sev);

@@ -29,18 +29,29 @@ static bool any_done(void *arg)
 EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct timespec *timeout)
 {
 	struct suspend_list s = { list, nent };
-	int err;
+	int cs, err;
+	bool done;
 
 	pthread_testcancel();
 	if (nent < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (any_done(&s))
+	/* A cancellation point at its sleep only (wait.c): not while it looks. */
+	cs = nocancel_begin();
+	done = any_done(&s);
+	err = done ? 0 : engine_get();
+	nocancel_end(cs);
+	if (done)
 		return 0;
-	err = engine_get();
-	if (!err)
+	if (!err) {
+		/* Async-signal-safe: what it reaps is notified from the background thread. */
+		uint8_t mode = req_notify_later(NOTIFY_NOW);
+
+		req_notify_later(mode | NOTIFY_LATER_CALLBACKS);
 		err = wait_for(any_done, &s, timeout);
+		req_notify_later(mode);
+	}
 	if (err) {
 		errno = err;
 		return -1;

@@ -6,8 +6,8 @@
  * io_uring ring fd, the native AIO eventfd) and reaps when they wake it; the others sleep on
  * a per-thread eventfd that whoever finishes a request writes to. With a single waiter, the
  * common case, a completion wakes the thread that waits for it once and directly. Sleeping
- * is ppoll(), so pthread_cancel() acts there (ppoll is a cancellation point; the cleanup
- * handler leaves the waiter list), and a signal handler ends the wait with EINTR unless it
+ * is ppoll(), so pthread_cancel() acts there and nowhere else in a wait (the cleanup handler
+ * leaves the waiter list), and a signal handler ends the wait with EINTR unless it
  * was installed with SA_RESTART.
  */
 #include <signal.h>
@@ -27,6 +27,7 @@ struct wait_ctx {
 	struct waiter w;
 	bool registered, leader;
 	int ret;
+	int cancel_state; /* the caller's: restored at the sleep only */
 };
 
 /* Called with g.lock held: wake every waiting thread. */
@@ -139,6 +140,25 @@ int wait_time_left(const struct timespec *deadline, struct timespec *out)
 	return 1;
 }
 
+/*
+ * The one place a wait acts on pthread_cancel(): no lock is held here, and the cleanup
+ * handler leaves the waiter list. Everywhere else in the wait cancellation is disabled, so
+ * that the write() waking another waiter, made with g.lock held, never acts on it.
+ */
+static int wait_sleep(struct wait_ctx *c, struct pollfd *pfd, nfds_t n, const struct timespec *tsp)
+{
+	int ret, err;
+
+	if (c->cancel_state == PTHREAD_CANCEL_ENABLE)
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	ret = ppoll(pfd, n, tsp, NULL);
+	err = errno;
+	if (c->cancel_state == PTHREAD_CANCEL_ENABLE)
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	errno = err;
+	return ret;
+}
+
 static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		     const struct timespec *deadline)
 {
@@ -150,6 +170,9 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		reap(c->leader);
 		if (done(arg))
 			return 0;
+		/* Before registering: a zero timeout needs no eventfd, no allocation. */
+		if (deadline && !wait_time_left(deadline, &left))
+			return EAGAIN;
 		if (!c->registered) {
 			int ret = enter(c);
 
@@ -187,7 +210,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 				tsp = &left;
 			}
 		}
-		if (ppoll(pfd, n, tsp, NULL) < 0 && errno == EINTR && !signals_restart())
+		if (wait_sleep(c, pfd, n, tsp) < 0 && errno == EINTR && !signals_restart())
 			return EINTR;
 		if (c->w.efd >= 0 && (pfd[0].revents & POLLIN)) {
 			uint64_t v;
@@ -215,6 +238,31 @@ int wait_deadline(const struct timespec *rel, struct timespec *deadline)
 }
 
 /*
+ * aio_suspend() is async-signal-safe. A signal handler that interrupted this thread inside
+ * the library (taking, holding or releasing one of its locks) must take none of them nor
+ * reap: look, and nap, until done or the deadline. Only other threads can move requests on
+ * meanwhile; the interrupted one does once the handler returns. Not a cancellation point
+ * here: a cancellation acting in the handler would leave the interrupted frame's lock held.
+ */
+static int wait_in_handler(bool (*done)(void *arg), void *arg, const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec left, nap = { 0, 1000000L };
+
+		if (done(arg))
+			return 0;
+		if (deadline) {
+			if (!wait_time_left(deadline, &left))
+				return EAGAIN;
+			if (left.tv_sec == 0 && left.tv_nsec < nap.tv_nsec)
+				nap = left;
+		}
+		if (nanosleep(&nap, NULL) < 0 && errno == EINTR && !signals_restart())
+			return EINTR;
+	}
+}
+
+/*
  * Wait until done(arg) holds. 0, EAGAIN when the deadline (from wait_deadline(), or NULL
  * for none) passed, EINTR on a signal. A cancellation point.
  */
@@ -222,10 +270,18 @@ int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadli
 {
 	struct wait_ctx c = { .registered = false, .leader = false };
 
+	if (g_inside()) {
+		int cs = nocancel_begin(), ret = wait_in_handler(done, arg, deadline);
+
+		nocancel_end(cs);
+		return ret;
+	}
 	STAT_INC(waits);
+	c.cancel_state = nocancel_begin();
 	pthread_cleanup_push(leave, &c);
 	c.ret = wait_loop(&c, done, arg, deadline);
 	pthread_cleanup_pop(1);
+	nocancel_end(c.cancel_state);
 	return c.ret;
 }
 
