@@ -194,11 +194,12 @@ bool aiocb_notified(const struct aiocb *cb)
 
 EXPORT int aio_error(const struct aiocb *cb)
 {
+	int err = __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
 	uint8_t mode;
 	int cs;
 
-	if (aiocb_done(cb))
-		return cb->__error_code;
+	if (err != EINPROGRESS)
+		return err;
 	/* Async-signal-safe: reap() takes no lock this thread may hold (engine.c). */
 	cs = nocancel_begin();
 	mode = req_notify_later(NOTIFY_NOW);

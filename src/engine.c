@@ -302,7 +302,7 @@ static int try_engine(const struct engine *e, bool forced)
 	int ret = e->init();
 
 	if (ret == 0) {
-		g.eng = e;
+		__atomic_store_n(&g.eng, e, __ATOMIC_RELEASE); /* reap() reads it unlocked */
 		return 0;
 	}
 	if (forced)

@@ -22,8 +22,8 @@
 
 static struct {
 	int uffd;
-	char *base;
-	size_t len;
+	char *_Atomic base; /* read by the handler thread */
+	_Atomic size_t len;
 	pid_t submitter;
 	atomic_int returned; /* the submitting call returned */
 	atomic_int faults;
