@@ -424,8 +424,13 @@ static void uring_reap(void)
 			if (r)
 				req_complete(r, cqe->res);
 		}
-		io_uring_cq_advance(&ring, n);
 		g_unlock();
+		/*
+		 * Only now, their notifications out and their completions listed for claiming:
+		 * the ring descriptor stays readable until then, so posixaio_fd() does not go
+		 * quiet in between. g.reap_lock keeps any other thread from taking them again.
+		 */
+		io_uring_cq_advance(&ring, n);
 	}
 }
 
