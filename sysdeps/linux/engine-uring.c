@@ -237,6 +237,15 @@ static void issue(struct req **reqs, unsigned n)
 	flush();
 }
 
+/* A plain read small enough to be tried inside the submitting call, if it is one. */
+static bool inline_candidate(const struct req *r)
+{
+	size_t len = r->cb->aio_nbytes;
+
+	return r->op == OP_READ && !r->vec && r->offset >= 0 && !r->done && len &&
+	       len <= INLINE_MAX;
+}
+
 /*
  * Called with g.lock held, in a submitting call: a small read of a buffered file, done now if
  * the page cache holds it. True when r completed here.
@@ -255,7 +264,7 @@ static bool read_inline(struct req *r, size_t *budget)
 	struct iovec v[2];
 	ssize_t n;
 
-	if (r->op != OP_READ || r->vec || r->offset < 0 || r->done || !len || len > *budget)
+	if (!inline_candidate(r) || len > *budget)
 		return false;
 	*budget -= len;
 	v[0].iov_base = req_buf(r, 0);
@@ -388,8 +397,7 @@ static int uring_cancel(struct req *r)
  */
 static int uring_reserve(const struct req *r)
 {
-	if (r->op == OP_READ && !r->vec && r->offset >= 0 && r->cb->aio_nbytes &&
-	    r->cb->aio_nbytes <= INLINE_MAX && req_in_submit())
+	if (inline_candidate(r) && req_in_submit())
 		return 0;
 	return bg_start();
 }
