@@ -165,7 +165,6 @@ static void stats_print(void)
 	line_ulong(&l, " completed=", STAT_LOAD(completed));
 	line_ulong(&l, " held=", STAT_LOAD(held));
 	line_ulong(&l, " cancelled=", STAT_LOAD(cancelled));
-	line_ulong(&l, " resubmitted=", STAT_LOAD(resubmitted));
 	line_ulong(&l, " signals=", STAT_LOAD(signals));
 	line_ulong(&l, " callbacks=", STAT_LOAD(callbacks));
 	line_ulong(&l, " waits=", STAT_LOAD(waits));

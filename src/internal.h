@@ -254,8 +254,7 @@ extern struct posixaio g;
 
 /* Statistics, printed at exit with POSIXAIO_STATS=1. Relaxed atomics. */
 struct stats {
-	unsigned long submitted, completed, held, cancelled, resubmitted, signals, callbacks,
-		waits;
+	unsigned long submitted, completed, held, cancelled, signals, callbacks, waits;
 };
 extern struct stats stats;
 #define STAT_INC(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
