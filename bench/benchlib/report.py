@@ -1,0 +1,304 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The markdown of a run (bench/out/<run>/bench-results.md, copied to docs/bench-results.md): one
+# table per section, the targets table, the machine and the failures.  Each table also leaves
+# the ratios its panel of the plot draws in Report.plot.
+
+from .cases import (FIO_JOBS, NOTIFY_DEPTH, NOTIFY_MODES, SCALE_KS, STREAM_ROWS, SUBMIT_ROWS,
+                    VERIFY_SIZE)
+from .common import DATA_SIZE, FIO_LIBAIO, FIO_URING, GLIBC, THREADS, MiB
+from .stats import Verdicts, cell, flat_vs_pread, paired, stats, values
+
+
+class Report(Verdicts):
+    def __init__(self, args, results, engine_state, engine_note, lib_variants, files):
+        super().__init__(results, engine_state)
+        self.args = args
+        self.note = engine_note
+        self.engines = lib_variants
+        self.files = files
+        self.plot = {}          # panel -> list of (label, {variant: stats})
+
+    # -- fio --
+    def fio_table(self):
+        reps = self.args.reps
+        lines = ['| Job | Variant | IOPS | vs fio io_uring | mean lat (µs) | p99 lat (µs) | '
+                 'p99 vs io_uring | CPU µs/IO | Target |',
+                 '|---|---|---|---|---|---|---|---|---|']
+        panel = []
+        for job in FIO_JOBS:
+            name, label = job[0], job[1]
+            base = ('fio', name, FIO_URING)
+            plot_row = {}
+            for v in [GLIBC] + self.engines + [FIO_URING, FIO_LIBAIO]:
+                key = ('fio', name, v)
+                dio_na = name.startswith('dio') and self.files.get('direct_na')
+                why, flag = self.begin_cell(key, 'n/a' if dio_na else None)
+                iops = stats(values(self.res, key, 'iops'))
+                ratio = stats(paired(self.res, key, base, 'iops'))
+                p99r = stats(paired(self.res, key, base, 'lat_p99_us'))
+                plot_row[v] = ratio
+                goal = self.fio_goal(name, v, ratio, p99r)
+                if why:
+                    lines.append(f'| {label} | {v} | {why} | | | | | | {goal} |')
+                    continue
+                lines.append(
+                    f'| {label} | {v}{flag} | {cell(iops, reps=reps)} | '
+                    f'{cell(ratio, True, reps) if v != FIO_URING else "1"} | '
+                    f'{cell(stats(values(self.res, key, "lat_mean_us")), reps=reps)} | '
+                    f'{cell(stats(values(self.res, key, "lat_p99_us")), reps=reps)} | '
+                    f'{cell(p99r, True, reps) if v != FIO_URING else "1"} | '
+                    f'{cell(stats(values(self.res, key, "cpu_us_per_io")), reps=reps)} | '
+                    f'{goal} |')
+            plot_row['target'] = {'pc-qd1': 0.8, 'pc-qd32': 0.95, 'dio-qd32': 0.9,
+                                  'fsync': 0.9}.get(name)
+            panel.append((name, plot_row))
+        self.plot['fio'] = panel
+        checks = []
+        for v in [GLIBC] + self.engines:
+            key = ('fio', 'verify', v)
+            why = self.status(*key)
+            n = self.errors(key)
+            good = len(values(self.res, key, 'verified_blocks'))
+            checks.append(f'{v}: ' + (why or (f'FAILED in {n} of {n + good}' if n else
+                                               f'passed ({good} of {good})')))
+        lines += ['', f'Data check, `fio --ioengine=posixaio --rw=randwrite --bs=4k --iodepth=32 '
+                  f'--verify=crc32c --do_verify=1` on {VERIFY_SIZE // MiB} MiB, each '
+                  'repetition: ' + '; '.join(checks) + '.']
+        return lines
+
+    def fio_goal(self, name, v, ratio, p99r):
+        if v not in self.engines:
+            return ''
+        if name == 'pc-qd1':
+            return '≥0.8x: ' + self.target('page cache QD1 IOPS vs fio io_uring', v, ratio, 0.8)
+        if name == 'pc-qd32':
+            a = self.target('page cache QD32 IOPS vs fio io_uring', v, ratio, 0.95)
+            b = self.target('page cache QD32 p99 vs fio io_uring', v, p99r, 1.5, True)
+            return f'≥0.95x: {a}; p99 ≤1.5x: {b}'
+        if name == 'dio-qd32':
+            a = self.target('O_DIRECT QD32 IOPS vs fio io_uring', v, ratio, 0.9)
+            if v != 'kaio':
+                return f'≥0.9x: {a}'
+            lr = stats(paired(self.res, ('fio', name, v), ('fio', name, FIO_LIBAIO), 'iops'))
+            b = self.target('O_DIRECT QD32 IOPS vs fio libaio (native AIO)', v, lr, 0.9)
+            return f'≥0.9x: {a}; vs fio libaio {cell(lr, True, self.args.reps)} ≥0.9x: {b}'
+        if name == 'fsync':
+            return '≥0.9x: ' + self.target('fsync job IOPS vs fio io_uring', v, ratio, 0.9)
+        return ''
+
+    # -- scale --
+    def scale_table(self):
+        reps = self.args.reps
+        lines = ['| Outstanding | Variant | aio ns/request | pread ns/request | aio vs pread '
+                 '(time) | aio vs 1,000 (time) | same, over pread\'s | RSS bytes/request | '
+                 'Target |', '|---|---|---|---|---|---|---|---|---|']
+        panel = []
+        for v in [GLIBC] + self.engines:
+            for k in SCALE_KS:
+                row = f'k{k}'
+                key = ('scale', row, v)
+                why, flag = self.begin_cell(key)
+                t = stats(values(self.res, key, 'aio_ns_per_req'))
+                tp = stats(values(self.res, key, 'pread_ns_per_req'))
+                rel = stats(paired(self.res, key, key, 'aio_ns_per_req', 'pread_ns_per_req'))
+                flat = stats(paired(self.res, key, ('scale', 'k1000', v), 'aio_ns_per_req'))
+                flat_rel = stats(flat_vs_pread(self.res, key, ('scale', 'k1000', v)))
+                mem = stats(values(self.res, key, 'rss_bytes_per_req'))
+                goal = ''
+                if v in self.engines and k == 100000:
+                    a = self.target('100,000 outstanding: time per request vs pread', v, rel, 2.0,
+                                    True)
+                    b = self.target('flat 1,000 → 100,000: growth of time per request over '
+                                    'pread\'s', v, flat_rel, 1.5, True)
+                    c = self.target('library memory per request at 100,000 (bytes)', v, mem, 256,
+                                    True)
+                    goal = f'≤2x pread: {a}; flat (over pread) ≤1.5x: {b}; ≤256 B: {c}'
+                if why:
+                    lines.append(f'| {k:,} | {v} | {why} | | | | | | {goal} |')
+                    continue
+                lines.append(f'| {k:,} | {v}{flag} | {cell(t, reps=reps)} | '
+                             f'{cell(tp, reps=reps)} | '
+                             f'{cell(rel, True, reps)} | '
+                             f'{cell(flat, True, reps) if k >= 1000 else "—"} | '
+                             f'{cell(flat_rel, True, reps) if k >= 1000 else "—"} | '
+                             f'{cell(mem, reps=reps) if k >= 1000 else "(page-sized noise)"} | '
+                             f'{goal} |')
+        for k in SCALE_KS:
+            # Plotted as throughput relative to pread (higher is better, like the other panels).
+            row = {v: stats(paired(self.res, ('scale', f'k{k}', v), ('scale', f'k{k}', v),
+                                   'pread_ns_per_req', 'aio_ns_per_req'))
+                   for v in [GLIBC] + self.engines}
+            row['target'] = 0.5 if k == 100000 else None
+            panel.append((f'{k:,}', row))
+        self.plot['scale'] = panel
+        return lines
+
+    # -- streams --
+    def streams_table(self):
+        reps = self.args.reps
+        lines = ['| Stream | Variant | MB/s | vs two blocking threads | Target |',
+                 '|---|---|---|---|---|']
+        panel = []
+        for kind, depth in STREAM_ROWS:
+            row = f'{kind}-d{depth}'
+            label = f'{kind}, 64 KiB, {depth} outstanding'
+            base = ('streams', row, THREADS)
+            plot_row = {}
+            for v in [THREADS, GLIBC] + self.engines:
+                key = ('streams', row, v)
+                why, flag = self.begin_cell(key)
+                ratio = stats(paired(self.res, key, base, 'mb_per_s'))
+                plot_row[v] = ratio
+                goal = ''
+                if v in self.engines:
+                    g = 0.8 if depth == 1 else 1.0
+                    goal = f'≥{g}x: ' + self.target(
+                        f'{kind} {depth} outstanding vs two blocking threads', v, ratio, g)
+                if why:
+                    lines.append(f'| {label} | {v} | {why} | | {goal} |')
+                    continue
+                lines.append(f'| {label} | {v}{flag} | '
+                             f'{cell(stats(values(self.res, key, "mb_per_s")), reps=reps)} | '
+                             f'{cell(ratio, True, reps) if v != THREADS else "1"} | {goal} |')
+            plot_row['target'] = 0.8 if depth == 1 else 1.0
+            panel.append((f'{kind} d{depth}', plot_row))
+        self.plot['streams'] = panel
+        return lines
+
+    # -- notification --
+    def notify_table(self):
+        reps = self.args.reps
+        lines = ['| Case | Variant | Rate | vs glibc | CPU µs per completion | Target |',
+                 '|---|---|---|---|---|---|']
+        panel = []
+        rows = [('notify', m, f'SIGEV_{m.upper()}, QD{NOTIFY_DEPTH} (completions/s)', 'per_sec')
+                for m in NOTIFY_MODES]
+        rows.append(('stress', 'aio', 'stress-ng --aio (bogo-ops/s)', 'bogo_ops_per_sec'))
+        for section, row, label, metric in rows:
+            if section not in self.args.sections:
+                continue
+            base = (section, row, GLIBC)
+            plot_row = {}
+            for v in [GLIBC] + self.engines:
+                key = (section, row, v)
+                why, flag = self.begin_cell(key)
+                ratio = stats(paired(self.res, key, base, metric))
+                plot_row[v] = ratio
+                cpu = '—'
+                if section == 'notify':
+                    cpu = cell(stats(values(self.res, key, 'cpu_us_per_completion')), reps=reps)
+                goal = ''
+                if v in self.engines and section == 'notify':
+                    goal = '≥5x: ' + self.target(f'SIGEV_{row.upper()} throughput vs glibc', v,
+                                                 ratio, 5.0)
+                if why:
+                    lines.append(f'| {label} | {v} | {why} | | | {goal} |')
+                    continue
+                lines.append(f'| {label} | {v}{flag} | '
+                             f'{cell(stats(values(self.res, key, metric)), reps=reps)} | '
+                             f'{cell(ratio, True, reps) if v != GLIBC else "1"} | {cpu} | '
+                             f'{goal} |')
+            plot_row['target'] = 5.0 if section == 'notify' else None
+            panel.append((row if section == 'notify' else 'stress-ng', plot_row))
+        self.plot['notify'] = panel
+        return lines
+
+    # -- submit time --
+    def submit_table(self):
+        reps = self.args.reps
+        lines = ['| Call | Variant | µs in the call | vs glibc | µs to completion |',
+                 '|---|---|---|---|---|']
+        for row, label, _, _ in SUBMIT_ROWS:
+            base = ('submit', row, GLIBC)
+            for v in [GLIBC] + self.engines:
+                key = ('submit', row, v)
+                why, flag = self.begin_cell(key)
+                if why:
+                    lines.append(f'| {label} | {v} | {why} | | |')
+                    continue
+                ratio = stats(paired(self.res, key, base, 'submit_us'))
+                lines.append(f'| {label} | {v}{flag} | '
+                             f'{cell(stats(values(self.res, key, "submit_us")), reps=reps)} | '
+                             f'{cell(ratio, True, reps) if v != GLIBC else "1"} | '
+                             f'{cell(stats(values(self.res, key, "done_us")), reps=reps)} |')
+        return lines
+
+    def targets_table(self):
+        lines = ['| Target | Engine | Median | Goal | Verdict |', '|---|---|---|---|---|']
+        order = {e: i for i, e in enumerate(self.engines)}
+        for what, v, median, verdict, goal in sorted(self.targets, key=lambda t: order[t[1]]):
+            lower = any(w in what for w in ('p99', 'pread', 'flat', 'memory'))
+            unit = '' if 'memory' in what else 'x'
+            m = '—' if median is None else (f'{median:.0f}' if 'memory' in what
+                                            else f'{median:.2f}x')
+            g = ('≤' if lower else '≥') + (f'{goal:g}' + unit)
+            lines.append(f'| {what} | {v} | {m} | {g} | {verdict} |')
+        return lines
+
+
+def markdown(args, rep, info, engine_note, failures, command, started, took):
+    sec = args.sections
+    body = {}
+    if 'fio' in sec:
+        body['fio'] = rep.fio_table()
+    if 'scale' in sec:
+        body['scale'] = rep.scale_table()
+    if 'streams' in sec:
+        body['streams'] = rep.streams_table()
+    if 'notify' in sec or 'stress' in sec:
+        body['notify'] = rep.notify_table()
+    if 'submit' in sec:
+        body['submit'] = rep.submit_table()
+
+    md = ['# libposixaio benchmark results', '',
+          f'Measured {started} in {took / 60:.1f} min with `{command}` '
+          f'({args.reps} interleaved repetition{"s" if args.reps > 1 else ""}'
+          f'{", quick mode" if args.quick else ""}).  How the numbers are taken: '
+          '[bench/README.md](../bench/README.md).', '',
+          'Cells are the median over the repetitions, with [min–max] when there are several.  '
+          'Ratios are taken pair by pair inside each repetition, then summarised the same way.  '
+          'Targets are judged on the median ratio.  "n/a": the library cannot run that engine '
+          'here, or the filesystem has no O_DIRECT; "ERROR": the case failed (see Failures).', '',
+          '## Machine', '', '| | |', '|---|---|']
+    md += [f'| {k} | {v} |' for k, v in info.items()]
+    md += [f'| engine {e} | {engine_note.get(e, "")} |' for e in args.engines]
+    md += ['', '![benchmark ratios](bench.png)', '', '## Targets', '']
+    fill = len(md)
+    titles = {'fio': '## 1. fio: posixaio engine (glibc, library) against io_uring and libaio',
+              'scale': '## 2. Scale: K outstanding aio_reads on one descriptor',
+              'streams': '## 3. Streams: pipe and socketpair',
+              'notify': '## 4. Notification',
+              'submit': '## 6. Submit time: how long the submitting call holds the caller'}
+    intro = {
+        'fio': f'`fio --ioengine=posixaio` (glibc, or under `LD_PRELOAD` with each engine) '
+               f'against `--ioengine=io_uring` and `libaio`, {args.runtime:g} s per run, '
+               f'{DATA_SIZE // MiB} MiB file, `--invalidate=0`, page cache warm.  CPU µs/IO: '
+               'user+system time of the whole fio process tree divided by I/Os.',
+        'scale': 'Submit K 4 KiB aio_reads of a page-cached file on one descriptor, wait for '
+                 'all, collect all; against K preads in the same process.  Memory: growth of '
+                 'VmRSS while the K requests were in flight, per request.',
+        'streams': '64 KiB aio_read/aio_write, one thread keeping N requests in flight each way, '
+                   'every byte verified; against two threads doing blocking read/write.  Pipe '
+                   'buffer 1 MiB.',
+        'notify': f'4 KiB reads of a page-cached file, QD{NOTIFY_DEPTH}, one notification per '
+                  'request; each notification collects its request and submits the next.  '
+                  'stress-ng: `--aio 1 --aio-requests 16 --verify`.',
+        'submit': 'Time inside aio_read or lio_listio(LIO_NOWAIT) alone, page-cached file, '
+                  'median of 21 calls per repetition (5 with --quick), each waited for with '
+                  'aio_suspend before the next; ratio: library / glibc in the same repetition.',
+    }
+    for s in ('fio', 'scale', 'streams', 'notify', 'submit'):
+        if s in body:
+            md += ['', titles[s], '', intro[s], ''] + body[s]
+    md[fill:fill] = rep.targets_table()
+    md += ['', '## Failures', '']
+    if failures:
+        for r, s, row, v, msg, detail in failures:
+            md += [f'- repetition {r + 1}, {s} {row} on {v}: {msg}']
+            if detail.strip():
+                md += ['', '  ```', *['  ' + line for line in detail.strip().splitlines()],
+                       '  ```', '']
+    else:
+        md += ['None: every case ran, every check passed.']
+    md += ['', 'Raw per-repetition numbers are kept in `bench/out/` (not committed).', '']
+    return '\n'.join(md)
