@@ -9,7 +9,22 @@ from .common import DATA_SIZE, FIO_LIBAIO, FIO_URING, GLIBC, THREADS, MiB
 from .stats import Verdicts, cell, flat_vs_pread, paired, stats, values
 
 
+def table_head(*titles):
+    return ['| ' + ' | '.join(titles) + ' |', '|' + '---|' * len(titles)]
+
+
+def table_line(label, variant, why, flag, cells, goal=None):
+    """One line of a table; a cell with no number (why) leaves the rest of its line empty."""
+    if why:
+        text = f'| {label} | {variant} | {why} |' + ' |' * (len(cells) - 1)
+    else:
+        text = f'| {label} | {variant}{flag} | ' + ' | '.join(cells) + ' |'
+    return text if goal is None else text + f' {goal} |'
+
+
 class Report(Verdicts):
+    """The tables of one run's results, and what they leave for the plot."""
+
     def __init__(self, args, results, engine_state, engine_note, lib_variants, files):
         super().__init__(results, engine_state)
         self.args = args
@@ -18,41 +33,58 @@ class Report(Verdicts):
         self.files = files
         self.plot = {}          # panel -> list of (label, {variant: stats})
 
+    def cell(self, s):
+        return cell(s, reps=self.args.reps)
+
+    def ratio(self, s):
+        return cell(s, True, self.args.reps)
+
+    def median(self, key, metric):
+        """The cell of one metric: median [min-max] over the repetitions."""
+        return self.cell(stats(values(self.res, key, metric)))
+
+    def variant_lines(self, lines, label, section, row, variants, base, metric, row_cells,
+                      why=None):
+        """Appends one line per variant of a row; returns each variant's ratio to base's metric.
+
+        row_cells(variant, key, ratio) gives the cells after the variant's name and the target
+        text (None: the table has no target column); it runs after begin_cell, which a target
+        needs.
+        """
+        ratios = {}
+        for v in variants:
+            key = (section, row, v)
+            cell_why, flag = self.begin_cell(key, why)
+            ratios[v] = stats(paired(self.res, key, (section, row, base), metric))
+            cells, goal = row_cells(v, key, ratios[v])
+            lines.append(table_line(label, v, cell_why, flag, cells, goal))
+        return ratios
+
     # -- fio --
     def fio_table(self):
-        reps = self.args.reps
-        lines = ['| Job | Variant | IOPS | vs fio io_uring | mean lat (µs) | p99 lat (µs) | '
-                 'p99 vs io_uring | CPU µs/IO | Target |',
-                 '|---|---|---|---|---|---|---|---|---|']
-        panel = []
+        lines = table_head('Job', 'Variant', 'IOPS', 'vs fio io_uring', 'mean lat (µs)',
+                           'p99 lat (µs)', 'p99 vs io_uring', 'CPU µs/IO', 'Target')
+        panel = self.plot['fio'] = []
         for job in FIO_JOBS:
             name, label = job[0], job[1]
-            base = ('fio', name, FIO_URING)
-            plot_row = {}
-            for v in [GLIBC] + self.engines + [FIO_URING, FIO_LIBAIO]:
-                key = ('fio', name, v)
-                dio_na = name.startswith('dio') and self.files.get('direct_na')
-                why, flag = self.begin_cell(key, 'n/a' if dio_na else None)
-                iops = stats(values(self.res, key, 'iops'))
-                ratio = stats(paired(self.res, key, base, 'iops'))
-                p99r = stats(paired(self.res, key, base, 'lat_p99_us'))
-                plot_row[v] = ratio
+
+            def row_cells(v, key, ratio):
+                p99r = stats(paired(self.res, key, ('fio', name, FIO_URING), 'lat_p99_us'))
                 goal = self.fio_goal(name, v, ratio, p99r)
-                if why:
-                    lines.append(f'| {label} | {v} | {why} | | | | | | {goal} |')
-                    continue
-                lines.append(
-                    f'| {label} | {v}{flag} | {cell(iops, reps=reps)} | '
-                    f'{cell(ratio, True, reps) if v != FIO_URING else "1"} | '
-                    f'{cell(stats(values(self.res, key, "lat_mean_us")), reps=reps)} | '
-                    f'{cell(stats(values(self.res, key, "lat_p99_us")), reps=reps)} | '
-                    f'{cell(p99r, True, reps) if v != FIO_URING else "1"} | '
-                    f'{cell(stats(values(self.res, key, "cpu_us_per_io")), reps=reps)} | '
-                    f'{goal} |')
+                return [self.median(key, 'iops'),
+                        self.ratio(ratio) if v != FIO_URING else '1',
+                        self.median(key, 'lat_mean_us'),
+                        self.median(key, 'lat_p99_us'),
+                        self.ratio(p99r) if v != FIO_URING else '1',
+                        self.median(key, 'cpu_us_per_io')], goal
+
+            dio_na = name.startswith('dio') and self.files.get('direct_na')
+            plot_row = self.variant_lines(
+                lines, label, 'fio', name, [GLIBC] + self.engines + [FIO_URING, FIO_LIBAIO],
+                FIO_URING, 'iops', row_cells, 'n/a' if dio_na else None)
             plot_row['target'] = {'pc-qd1': 0.8, 'pc-qd32': 0.95, 'dio-qd32': 0.9,
                                   'fsync': 0.9}.get(name)
             panel.append((name, plot_row))
-        self.plot['fio'] = panel
         checks = []
         for v in [GLIBC] + self.engines:
             key = ('fio', 'verify', v)
@@ -81,18 +113,17 @@ class Report(Verdicts):
                 return f'≥0.9x: {a}'
             lr = stats(paired(self.res, ('fio', name, v), ('fio', name, FIO_LIBAIO), 'iops'))
             b = self.target('O_DIRECT QD32 IOPS vs fio libaio (native AIO)', v, lr, 0.9)
-            return f'≥0.9x: {a}; vs fio libaio {cell(lr, True, self.args.reps)} ≥0.9x: {b}'
+            return f'≥0.9x: {a}; vs fio libaio {self.ratio(lr)} ≥0.9x: {b}'
         if name == 'fsync':
             return '≥0.9x: ' + self.target('fsync job IOPS vs fio io_uring', v, ratio, 0.9)
         return ''
 
     # -- scale --
     def scale_table(self):
-        reps = self.args.reps
-        lines = ['| Outstanding | Variant | aio ns/request | pread ns/request | aio vs pread '
-                 '(time) | aio vs 1,000 (time) | same, over pread\'s | RSS bytes/request | '
-                 'Target |', '|---|---|---|---|---|---|---|---|---|']
-        panel = []
+        lines = table_head('Outstanding', 'Variant', 'aio ns/request', 'pread ns/request',
+                           'aio vs pread (time)', 'aio vs 1,000 (time)', 'same, over pread\'s',
+                           'RSS bytes/request', 'Target')
+        panel = self.plot['scale'] = []
         for v in [GLIBC] + self.engines:
             for k in SCALE_KS:
                 row = f'k{k}'
@@ -113,16 +144,12 @@ class Report(Verdicts):
                     c = self.target('library memory per request at 100,000 (bytes)', v, mem, 256,
                                     True)
                     goal = f'≤2x pread: {a}; flat (over pread) ≤1.5x: {b}; ≤256 B: {c}'
-                if why:
-                    lines.append(f'| {k:,} | {v} | {why} | | | | | | {goal} |')
-                    continue
-                lines.append(f'| {k:,} | {v}{flag} | {cell(t, reps=reps)} | '
-                             f'{cell(tp, reps=reps)} | '
-                             f'{cell(rel, True, reps)} | '
-                             f'{cell(flat, True, reps) if k >= 1000 else "—"} | '
-                             f'{cell(flat_rel, True, reps) if k >= 1000 else "—"} | '
-                             f'{cell(mem, reps=reps) if k >= 1000 else "(page-sized noise)"} | '
-                             f'{goal} |')
+                lines.append(table_line(
+                    f'{k:,}', v, why, flag,
+                    [self.cell(t), self.cell(tp), self.ratio(rel),
+                     self.ratio(flat) if k >= 1000 else '—',
+                     self.ratio(flat_rel) if k >= 1000 else '—',
+                     self.cell(mem) if k >= 1000 else '(page-sized noise)'], goal))
         for k in SCALE_KS:
             # Plotted as throughput relative to pread (higher is better, like the other panels).
             row = {v: stats(paired(self.res, ('scale', f'k{k}', v), ('scale', f'k{k}', v),
@@ -130,101 +157,73 @@ class Report(Verdicts):
                    for v in [GLIBC] + self.engines}
             row['target'] = 0.5 if k == 100000 else None
             panel.append((f'{k:,}', row))
-        self.plot['scale'] = panel
         return lines
 
     # -- streams --
     def streams_table(self):
-        reps = self.args.reps
-        lines = ['| Stream | Variant | MB/s | vs two blocking threads | Target |',
-                 '|---|---|---|---|---|']
-        panel = []
+        lines = table_head('Stream', 'Variant', 'MB/s', 'vs two blocking threads', 'Target')
+        panel = self.plot['streams'] = []
         for kind, depth in STREAM_ROWS:
-            row = f'{kind}-d{depth}'
-            label = f'{kind}, 64 KiB, {depth} outstanding'
-            base = ('streams', row, THREADS)
-            plot_row = {}
-            for v in [THREADS, GLIBC] + self.engines:
-                key = ('streams', row, v)
-                why, flag = self.begin_cell(key)
-                ratio = stats(paired(self.res, key, base, 'mb_per_s'))
-                plot_row[v] = ratio
+
+            def row_cells(v, key, ratio):
                 goal = ''
                 if v in self.engines:
                     g = 0.8 if depth == 1 else 1.0
                     goal = f'≥{g}x: ' + self.target(
                         f'{kind} {depth} outstanding vs two blocking threads', v, ratio, g)
-                if why:
-                    lines.append(f'| {label} | {v} | {why} | | {goal} |')
-                    continue
-                lines.append(f'| {label} | {v}{flag} | '
-                             f'{cell(stats(values(self.res, key, "mb_per_s")), reps=reps)} | '
-                             f'{cell(ratio, True, reps) if v != THREADS else "1"} | {goal} |')
+                return [self.median(key, 'mb_per_s'),
+                        self.ratio(ratio) if v != THREADS else '1'], goal
+
+            plot_row = self.variant_lines(
+                lines, f'{kind}, 64 KiB, {depth} outstanding', 'streams', f'{kind}-d{depth}',
+                [THREADS, GLIBC] + self.engines, THREADS, 'mb_per_s', row_cells)
             plot_row['target'] = 0.8 if depth == 1 else 1.0
             panel.append((f'{kind} d{depth}', plot_row))
-        self.plot['streams'] = panel
         return lines
 
     # -- notification --
     def notify_table(self):
-        reps = self.args.reps
-        lines = ['| Case | Variant | Rate | vs glibc | CPU µs per completion | Target |',
-                 '|---|---|---|---|---|---|']
-        panel = []
+        lines = table_head('Case', 'Variant', 'Rate', 'vs glibc', 'CPU µs per completion', 'Target')
+        panel = self.plot['notify'] = []
         rows = [('notify', m, f'SIGEV_{m.upper()}, QD{NOTIFY_DEPTH} (completions/s)', 'per_sec')
                 for m in NOTIFY_MODES]
         rows.append(('stress', 'aio', 'stress-ng --aio (bogo-ops/s)', 'bogo_ops_per_sec'))
         for section, row, label, metric in rows:
             if section not in self.args.sections:
                 continue
-            base = (section, row, GLIBC)
-            plot_row = {}
-            for v in [GLIBC] + self.engines:
-                key = (section, row, v)
-                why, flag = self.begin_cell(key)
-                ratio = stats(paired(self.res, key, base, metric))
-                plot_row[v] = ratio
+
+            def row_cells(v, key, ratio):
                 cpu = '—'
                 if section == 'notify':
-                    cpu = cell(stats(values(self.res, key, 'cpu_us_per_completion')), reps=reps)
+                    cpu = self.median(key, 'cpu_us_per_completion')
                 goal = ''
                 if v in self.engines and section == 'notify':
                     goal = '≥5x: ' + self.target(f'SIGEV_{row.upper()} throughput vs glibc', v,
                                                  ratio, 5.0)
-                if why:
-                    lines.append(f'| {label} | {v} | {why} | | | {goal} |')
-                    continue
-                lines.append(f'| {label} | {v}{flag} | '
-                             f'{cell(stats(values(self.res, key, metric)), reps=reps)} | '
-                             f'{cell(ratio, True, reps) if v != GLIBC else "1"} | {cpu} | '
-                             f'{goal} |')
+                return [self.median(key, metric),
+                        self.ratio(ratio) if v != GLIBC else '1', cpu], goal
+
+            plot_row = self.variant_lines(lines, label, section, row, [GLIBC] + self.engines,
+                                          GLIBC, metric, row_cells)
             plot_row['target'] = 5.0 if section == 'notify' else None
             panel.append((row if section == 'notify' else 'stress-ng', plot_row))
-        self.plot['notify'] = panel
         return lines
 
     # -- submit time --
     def submit_table(self):
-        reps = self.args.reps
-        lines = ['| Call | Variant | µs in the call | vs glibc | µs to completion |',
-                 '|---|---|---|---|---|']
+        lines = table_head('Call', 'Variant', 'µs in the call', 'vs glibc', 'µs to completion')
+
+        def row_cells(v, key, ratio):
+            return [self.median(key, 'submit_us'), self.ratio(ratio) if v != GLIBC else '1',
+                    self.median(key, 'done_us')], None
+
         for row, label, _, _ in SUBMIT_ROWS:
-            base = ('submit', row, GLIBC)
-            for v in [GLIBC] + self.engines:
-                key = ('submit', row, v)
-                why, flag = self.begin_cell(key)
-                if why:
-                    lines.append(f'| {label} | {v} | {why} | | |')
-                    continue
-                ratio = stats(paired(self.res, key, base, 'submit_us'))
-                lines.append(f'| {label} | {v}{flag} | '
-                             f'{cell(stats(values(self.res, key, "submit_us")), reps=reps)} | '
-                             f'{cell(ratio, True, reps) if v != GLIBC else "1"} | '
-                             f'{cell(stats(values(self.res, key, "done_us")), reps=reps)} |')
+            self.variant_lines(lines, label, 'submit', row, [GLIBC] + self.engines, GLIBC,
+                               'submit_us', row_cells)
         return lines
 
     def targets_table(self):
-        lines = ['| Target | Engine | Median | Goal | Verdict |', '|---|---|---|---|---|']
+        lines = table_head('Target', 'Engine', 'Median', 'Goal', 'Verdict')
         order = {e: i for i, e in enumerate(self.engines)}
         for what, v, median, verdict, goal in sorted(self.targets, key=lambda t: order[t[1]]):
             lower = any(w in what for w in ('p99', 'pread', 'flat', 'memory'))
