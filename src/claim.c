@@ -28,17 +28,38 @@
 
 #define CLAIM_KEEP 256
 
+/*
+ * Called with g.lock held: the program closed the epoll set it was given, or the eventfd in
+ * it (ownfd.c). Let go of both; the next posixaio_fd() makes new ones.
+ */
+static bool claim_fds_lost(void)
+{
+	if (!__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
+		return false;
+	if (!ownfd_lost(g.claim_efd) && !ownfd_lost(g.claim_epfd))
+		return false;
+	__atomic_store_n(&g.claim_ready, 0, __ATOMIC_RELEASE);
+	ownfd_close(g.claim_epfd);
+	ownfd_close(g.claim_efd);
+	g.claim_armed = false;
+	return true;
+}
+
 /* Called with g.lock held: the eventfd's counter follows whether anything is unclaimed. */
 static void claim_fd_update(void)
 {
 	bool want = __atomic_load_n(&g.unclaimed, __ATOMIC_ACQUIRE) > 0;
 	uint64_t v = 1;
 
-	if (!__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE) || want == g.claim_armed)
+	if (!__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE) || want == g.claim_armed ||
+	    claim_fds_lost())
+		return;
+	if (!ownfd_use(g.claim_efd))
 		return;
 	if (want ? write(g.claim_efd, &v, sizeof(v)) : read(g.claim_efd, &v, sizeof(v))) {
 		/* Neither fails on a non-blocking eventfd in the state claim_armed says. */
 	}
+	ownfd_done();
 	g.claim_armed = want;
 	if (!want && g.eng->quiet)
 		g.eng->quiet();
@@ -287,13 +308,13 @@ static int claim_fds_open(void)
 	struct pollfd pfd[4];
 	int efd, epfd, n;
 
-	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), false);
 	if (efd < 0)
-		return errno;
-	epfd = epoll_create1(EPOLL_CLOEXEC);
+		return -efd;
+	epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
 	if (epfd < 0) {
-		close(efd);
-		return errno;
+		ownfd_close(efd);
+		return -epfd;
 	}
 	ev.data.fd = efd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev) < 0)
@@ -312,8 +333,8 @@ static int claim_fds_open(void)
 	return 0;
 fail:
 	n = errno;
-	close(epfd);
-	close(efd);
+	ownfd_close(epfd);
+	ownfd_close(efd);
 	return n;
 }
 
@@ -327,6 +348,7 @@ EXPORT int posixaio_fd(void)
 	}
 	g_lock();
 	claim_mode_on();
+	claim_fds_lost();
 	if (!g.claim_ready)
 		err = claim_fds_open();
 	g_unlock();
@@ -341,8 +363,8 @@ EXPORT int posixaio_fd(void)
 void claim_fork_child(void)
 {
 	if (g.claim_ready) {
-		close(g.claim_epfd);
-		close(g.claim_efd);
+		ownfd_close(g.claim_epfd);
+		ownfd_close(g.claim_efd);
 	}
 	g.claim_head = g.claim_tail = NULL;
 	g.nclaim = 0;

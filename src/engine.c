@@ -101,8 +101,7 @@ static void tstate_exit(void *arg)
 	struct tstate *t = arg;
 
 	g_lock();
-	if (t->efd >= 0)
-		close(t->efd);
+	ownfd_close(t->efd);
 	tl_ts = NULL;
 	free(t);
 	g_unlock();
@@ -256,8 +255,7 @@ static void fork_child(void)
 	stats_fork_child();
 	g.sq_pending = false;
 	if (tl_ts) {
-		if (tl_ts->efd >= 0)
-			close(tl_ts->efd);
+		ownfd_close(tl_ts->efd);
 		pthread_setspecific(g.tkey, NULL);
 		free(tl_ts);
 		tl_ts = NULL;

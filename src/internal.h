@@ -196,6 +196,11 @@ struct engine {
 	void (*retire)(struct req *r);
 	/* Optional: make pollfds() quiet unless completions wait (posixaio_fd() went idle). */
 	void (*quiet)(void);
+	/*
+	 * Optional: pollfds() cannot see every completion now (the program closed a descriptor
+	 * of the engine's and requests it held are still out): sleepers look every 10 ms.
+	 */
+	bool (*poll_short)(void);
 	void (*fork_child)(void);
 };
 
@@ -327,7 +332,19 @@ void bg_put(unsigned n);
 int bg_start(void);
 bool bg_self(void);
 void bg_wake(void);
+void pollfds_check(const struct pollfd *pfd, int n);
 void notify_fork_child(void);
+
+/* ownfd.c: the library's own descriptors (see there) */
+int ownfd_track(int fd, bool kick); /* 0 or -errno */
+int ownfd_new(int fd, bool kick);   /* fd from a call that set errno: fd, or -errno */
+bool ownfd_lost(int fd);            /* the program closed it: never use the number again */
+void ownfd_notice(int fd);          /* the library's own call found it closed (EBADF) */
+unsigned ownfd_losses(void);        /* changes whenever one of them is lost */
+bool ownfd_use(int fd);             /* false: lost; true: use it once, then ownfd_done() */
+void ownfd_enter(void);            /* ownfd_use() of every number checked after it */
+void ownfd_done(void);
+int ownfd_close(int fd);            /* the library lets go of it (not closed if lost) */
 
 /* wait.c */
 int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout);

@@ -370,12 +370,12 @@ void bg_wake(void)
 {
 	static const uint64_t one = 1;
 
-	if (g.bg_kicked || g.bg_efd < 0)
-		return;
+	if (g.bg_kicked || !ownfd_use(g.bg_efd))
+		return; /* a lost one was written as it went: the thread is awake */
 	g.bg_kicked = true;
-	if (write(g.bg_efd, &one, sizeof(one)) < 0) {
-		/* EAGAIN: already awake-pending */
-	}
+	if (write(g.bg_efd, &one, sizeof(one)) < 0 && errno == EBADF)
+		ownfd_notice(g.bg_efd); /* EAGAIN: already awake-pending */
+	ownfd_done();
 }
 
 static TLS bool tl_bg;
@@ -393,6 +393,32 @@ static bool bg_idle(void)
 	return g.bg_needed == 0;
 }
 
+/*
+ * Called with g.lock held, by the background thread: the program closed its eventfd (a
+ * close() of it wrote it once more, so the thread woke for this). Forget the number, make
+ * another; without one the thread looks every 10 ms.
+ */
+static void bg_efd_check(void)
+{
+	if (g.bg_efd >= 0 && ownfd_lost(g.bg_efd)) {
+		ownfd_close(g.bg_efd);
+		g.bg_efd = -1;
+	}
+	if (g.bg_efd < 0)
+		g.bg_efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+	if (g.bg_efd < 0)
+		g.bg_efd = -1;
+}
+
+/* A descriptor poll() found closed (POLLNVAL) is the library's no more. */
+void pollfds_check(const struct pollfd *pfd, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (pfd[i].fd >= 0 && (pfd[i].revents & POLLNVAL))
+			ownfd_notice(pfd[i].fd);
+	}
+}
+
 static void *bg_thread(void *arg)
 {
 	int64_t idle_since = 0;
@@ -402,14 +428,17 @@ static void *bg_thread(void *arg)
 	for (;;) {
 		struct pollfd pfd[5];
 		uint64_t v;
-		int n;
+		int n, timeout;
 
 		while (__atomic_load_n(&g.exiting, __ATOMIC_ACQUIRE))
 			pause(); /* every signal is blocked: until exit_group ends us */
-		if (read(g.bg_efd, &v, sizeof(v)) < 0) {
-			/* EAGAIN: nothing queued since last time */
-		}
 		g_lock();
+		bg_efd_check();
+		if (ownfd_use(g.bg_efd)) {
+			if (read(g.bg_efd, &v, sizeof(v)) < 0 && errno == EBADF)
+				ownfd_notice(g.bg_efd); /* EAGAIN: nothing queued since last time */
+			ownfd_done();
+		}
 		g.bg_kicked = false;
 		if (g.eng->issue)
 			g.eng->issue();
@@ -430,9 +459,14 @@ static void *bg_thread(void *arg)
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		n = 1 + g.eng->pollfds(pfd + 1, 4);
+		/* Without its eventfd, or with work the engine cannot be woken for: look often. */
+		timeout = g.bg_efd < 0 || (g.eng->poll_short && g.eng->poll_short()) ||
+					  __atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED)
+				  ? 10
+				  : NOTIFIER_LINGER_MS;
 		g_unlock();
-		poll(pfd, (nfds_t)n,
-		     __atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED) ? 10 : NOTIFIER_LINGER_MS);
+		if (poll(pfd, (nfds_t)n, timeout) > 0)
+			pollfds_check(pfd, n);
 	}
 }
 
@@ -441,8 +475,15 @@ int bg_start(void)
 {
 	if (g.bg_running)
 		return 0;
-	if (g.bg_efd < 0)
-		g.bg_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g.bg_efd >= 0 && ownfd_lost(g.bg_efd)) {
+		ownfd_close(g.bg_efd);
+		g.bg_efd = -1;
+	}
+	if (g.bg_efd < 0) {
+		g.bg_efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+		if (g.bg_efd < 0)
+			g.bg_efd = -1;
+	}
 	if (g.bg_efd < 0 || spawn(bg_thread, NULL, NULL) != 0)
 		return -EAGAIN;
 	g.bg_running = true;
@@ -477,7 +518,6 @@ void notify_fork_child(void)
 	g.bg_kicked = false;
 	g.bg_reqs = g.bg_reqs_tail = NULL;
 	g.bg_lios = g.bg_lios_tail = NULL;
-	if (g.bg_efd >= 0)
-		close(g.bg_efd); /* the parent's: shared with it */
+	ownfd_close(g.bg_efd); /* the parent's: shared with it */
 	g.bg_efd = -1;
 }

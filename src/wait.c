@@ -37,9 +37,12 @@ void waiters_wake(void)
 	struct waiter *w;
 
 	for (w = g.waiters; w; w = w->next) {
-		if (w->efd >= 0 && write(w->efd, &one, sizeof(one)) < 0) {
-			/* EAGAIN: the counter is already non-zero, the thread will wake. */
-		}
+		/* A lost one was written as it went: that thread is awake. */
+		if (!ownfd_use(w->efd))
+			continue;
+		if (write(w->efd, &one, sizeof(one)) < 0 && errno == EBADF)
+			ownfd_notice(w->efd); /* EAGAIN: already non-zero, the thread will wake */
+		ownfd_done();
 	}
 }
 
@@ -69,16 +72,33 @@ static void leave(void *arg)
 	g_unlock();
 }
 
+/*
+ * Called with g.lock held: the calling thread's eventfd, made when first needed and again
+ * when the program closed it; -1 when there is no descriptor to spare (or no memory): the
+ * thread waits all the same, looking again often.
+ */
+static int thread_efd(void)
+{
+	struct tstate *t = tstate_get();
+
+	if (!t)
+		return -1;
+	if (t->efd >= 0 && ownfd_lost(t->efd)) {
+		ownfd_close(t->efd);
+		t->efd = -1;
+	}
+	if (t->efd < 0) {
+		t->efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+		if (t->efd < 0)
+			t->efd = -1;
+	}
+	return t->efd;
+}
+
 static int enter(struct wait_ctx *c)
 {
-	struct tstate *t;
-
 	g_lock();
-	t = tstate_get();
-	if (t && t->efd < 0)
-		t->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	/* No descriptor to spare (or no memory): wait all the same, looking again often. */
-	c->w.efd = t ? t->efd : -1;
+	c->w.efd = thread_efd();
 	c->w.prev = NULL;
 	c->w.next = g.waiters;
 	if (g.waiters)
@@ -166,6 +186,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		struct timespec left, *tsp = NULL;
 		struct pollfd pfd[5];
 		nfds_t n = 1;
+		int ret;
 
 		reap(c->leader);
 		if (done(arg))
@@ -174,8 +195,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		if (deadline && !wait_time_left(deadline, &left))
 			return EAGAIN;
 		if (!c->registered) {
-			int ret = enter(c);
-
+			ret = enter(c);
 			if (ret)
 				return ret;
 			continue; /* look again: a completion before we were listed woke nobody */
@@ -188,6 +208,12 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 			if (c->leader)
 				continue; /* reap once as the leader before sleeping */
 		}
+		if (c->w.efd >= 0 && ownfd_lost(c->w.efd)) {
+			g_lock();
+			c->w.efd = thread_efd();
+			g_unlock();
+			continue; /* woken by the loss: look again before sleeping */
+		}
 		pfd[0].fd = c->w.efd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
@@ -198,7 +224,8 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 				return EAGAIN;
 			tsp = &left;
 		}
-		if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED) || c->w.efd < 0) {
+		if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED) || c->w.efd < 0 ||
+		    (c->leader && g.eng->poll_short && g.eng->poll_short())) {
 			/*
 			 * Submissions wait for resources, or nothing can wake this thread: come
 			 * back soon to look.
@@ -210,14 +237,18 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 				tsp = &left;
 			}
 		}
-		if (wait_sleep(c, pfd, n, tsp) < 0 && errno == EINTR && !signals_restart())
+		ret = wait_sleep(c, pfd, n, tsp);
+		if (ret < 0 && errno == EINTR && !signals_restart())
 			return EINTR;
-		if (c->w.efd >= 0 && (pfd[0].revents & POLLIN)) {
+		if (ret > 0)
+			pollfds_check(pfd, (int)n);
+		if ((pfd[0].revents & POLLIN) && ownfd_use(c->w.efd)) {
 			uint64_t v;
 
 			if (read(c->w.efd, &v, sizeof(v)) < 0) {
 				/* EAGAIN: another wake drained it first; nothing to do */
 			}
+			ownfd_done();
 		}
 	}
 }

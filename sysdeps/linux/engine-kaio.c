@@ -160,6 +160,8 @@ static struct {
 	unsigned old_peeks; /* threads looking at old's ring without a lock; atomic */
 	long retry_at; /* CLOCK_MONOTONIC seconds before which io_setup is not tried again */
 	int efd;
+	bool efd_stale; /* requests in flight signal an eventfd the program closed */
+	unsigned losses; /* ownfd_losses() when kaio_fds_check() last looked */
 	struct kqueue fifo;
 	struct kreq **slabs; /* records by request slot, REQ_SLAB at a time, like the requests */
 	unsigned nslabs;
@@ -296,7 +298,7 @@ static void hold(struct kreq *k)
 	if (k->held || !fi)
 		return;
 	if (!fi->nhold) {
-		d = fcntl(k->r->fd, F_DUPFD_CLOEXEC, K.hold_min);
+		d = ownfd_new(fcntl(k->r->fd, F_DUPFD_CLOEXEC, K.hold_min), false);
 		if (d < 0)
 			return; /* no descriptor to spare: use the number, as glibc does */
 		fi->hold = d;
@@ -314,7 +316,7 @@ static void unhold(struct kreq *k)
 		return;
 	fi = fdtab_find(&K.fds, k->r->fd); /* made by hold() */
 	if (--fi->nhold == 0)
-		close(fi->hold);
+		ownfd_close(fi->hold);
 	k->fd = k->r->fd;
 	k->held = false;
 }
@@ -357,7 +359,6 @@ static void prep(struct kreq *k)
 		break;
 	}
 	k->iocb.aio_rw_flags = k->nowait ? RWF_NOWAIT : 0;
-	io_set_eventfd(&k->iocb, K.efd);
 	k->iocb.data = k;
 }
 
@@ -377,6 +378,9 @@ static void finish(struct kreq *k, int64_t res)
 static ssize_t helper_rw(const struct kreq *k, uint64_t done, uint64_t total)
 {
 	struct req *r = k->r;
+
+	if (ownfd_lost(k->fd))
+		return -ECANCELED; /* the program closed the duplicate: never touch the number */
 	off_t off = (r->offset < 0 ? 0 : r->offset) + (off_t)done;
 
 	if (r->vec) {
@@ -764,6 +768,26 @@ static void ctx_retire_old(void)
 }
 
 static void rearm_eventfd(void);
+static void kaio_fds_check(void);
+
+#define KAIO_FLAG_RESFD (1 << 0) /* the kernel's IOCB_FLAG_RESFD: libaio.h has no name for it */
+
+/*
+ * Called with g.lock held: the request at the head of the FIFO waits with a duplicate the
+ * program closed (ownfd.c). The number may name another file now: fail it.
+ */
+static bool fifo_lost_head(void)
+{
+	struct kreq *k = K.fifo.head;
+
+	if (!ownfd_lost(k->fd))
+		return false;
+	q_del(&K.fifo, k);
+	k->where = K_NONE;
+	k->r->flags |= RF_CANCEL;
+	finish(k, -ECANCELED);
+	return true;
+}
 
 /*
  * Called with g.lock held: give the kernel what the FIFO holds, as far as the context has
@@ -782,9 +806,22 @@ static void kick(void)
 		struct kreq *k;
 		int ret;
 
-		for (k = K.fifo.head; k && n < SUBMIT_BATCH && n < room; k = k->next)
+		if (fifo_lost_head())
+			continue;
+		/* The eventfd and duplicates the iocbs name stay the library's until submitted. */
+		ownfd_enter();
+		for (k = K.fifo.head; k && n < SUBMIT_BATCH && n < room; k = k->next) {
+			if (ownfd_lost(k->fd))
+				break; /* failed when it reaches the head */
+			/* Named now: the program may have closed the eventfd since prep(). */
+			if (K.efd >= 0 && !ownfd_lost(K.efd))
+				io_set_eventfd(&k->iocb, K.efd);
+			else
+				k->iocb.u.c.flags &= ~(unsigned)KAIO_FLAG_RESFD;
 			batch[n++] = &k->iocb;
+		}
 		ret = io_submit(K.cur.id, (long)n, batch);
+		ownfd_done();
 		if (ret == -EAGAIN || ret == 0) {
 			/* Short of kernel memory: what is queued goes at the next reap. */
 			__atomic_store_n(&g.sq_pending, true, __ATOMIC_RELAXED);
@@ -923,6 +960,7 @@ static void pump(void)
 /* Called with g.lock held. */
 static void kaio_submit(struct req **reqs, unsigned n)
 {
+	kaio_fds_check();
 	later_add(reqs, n);
 	pump();
 }
@@ -972,6 +1010,9 @@ static int kaio_cancel(struct req *r)
 
 static bool kaio_has_completions(void)
 {
+	/* The program closed a descriptor of the library's: the reaper looks at it. */
+	if (ownfd_losses() != __atomic_load_n(&K.losses, __ATOMIC_RELAXED) || poll_lost())
+		return true;
 	struct pollfd p = { .fd = poll_fd(), .events = POLLIN, .revents = 0 };
 
 	/* An old context that drained waits for a reaper to destroy it. */
@@ -979,7 +1020,7 @@ static bool kaio_has_completions(void)
 	    !__atomic_load_n(&K.old.inflight, __ATOMIC_RELAXED))
 		return true;
 	if (!rings_known())
-		return poll(&p, 1, 0) > 0;
+		return p.fd >= 0 && !poll_lost() && poll(&p, 1, 0) > 0;
 	return ring_ready(&K.cur) || old_ready() || poll_has_completions();
 }
 
@@ -987,9 +1028,12 @@ static void drain_eventfd(void)
 {
 	uint64_t v;
 
+	if (!ownfd_use(K.efd))
+		return;
 	if (read(K.efd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: clear already */
 	}
+	ownfd_done();
 }
 
 /* Clear the eventfd, and signal it again if the ring still holds completions. */
@@ -998,9 +1042,12 @@ static void rearm_eventfd(void)
 	static const uint64_t one = 1;
 
 	drain_eventfd();
+	if (!ownfd_use(K.efd))
+		return;
 	if ((ring_ready(&K.cur) || old_ready()) && write(K.efd, &one, sizeof(one)) < 0) {
 		/* cannot fail short of a full counter, which wakes the sleeper as well */
 	}
+	ownfd_done();
 }
 
 /* Called with g.lock held: what route() will need for r exists. */
@@ -1011,11 +1058,48 @@ static int kaio_reserve(const struct req *r)
 	return 0;
 }
 
+/*
+ * Called with g.lock held: the program closed the eventfd the context signals, or the epoll
+ * set (ownfd.c). Forget the numbers, make new ones; requests in flight signal the old
+ * eventfd, so sleepers look every 10 ms until they are all in (kaio_poll_short()).
+ */
+static void kaio_fds_check(void)
+{
+	bool efd_lost = K.efd < 0 || ownfd_lost(K.efd);
+	unsigned losses = ownfd_losses();
+
+	if (losses == K.losses && !efd_lost && !poll_lost())
+		return;
+	__atomic_store_n(&K.losses, losses, __ATOMIC_RELAXED);
+	if (efd_lost) {
+		ownfd_close(K.efd);
+		K.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+		if (K.efd < 0)
+			K.efd = -1;
+		K.efd_stale = true;
+	}
+	poll_renew(K.efd);
+}
+
+static bool kaio_poll_short(void)
+{
+	if (K.efd_stale && !K.cur.inflight && !K.old.inflight)
+		K.efd_stale = false; /* (a racy read: at worst one more short nap) */
+	return K.efd_stale || K.efd < 0 || poll_lost() ||
+	       ownfd_losses() != __atomic_load_n(&K.losses, __ATOMIC_RELAXED);
+}
+
 /* Called with g.reap_lock held, without g.lock. */
 static void kaio_reap(void)
 {
 	static struct io_event ev[REAP_BATCH]; /* guarded by g.reap_lock */
 	bool again = true;
+
+	if (kaio_poll_short()) {
+		g_lock();
+		kaio_fds_check();
+		g_unlock();
+	}
 
 	for (int rounds = 0; rounds < 64; rounds++) {
 		int n = take(ev, REAP_BATCH);
@@ -1061,7 +1145,7 @@ static void kaio_quiet(void)
  */
 static int kaio_pollfds(struct pollfd *pfd, int max)
 {
-	if (max < 1)
+	if (max < 1 || poll_lost())
 		return 0;
 	if (rings_known())
 		rearm_eventfd();
@@ -1095,9 +1179,10 @@ static int kaio_init(void)
 		return ret;
 	ret = 0;
 	K.hold_min = hold_min();
-	K.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	K.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
 	if (K.efd < 0) {
-		ret = -errno;
+		ret = K.efd;
+		K.efd = -1;
 		goto err_ctx;
 	}
 	ret = poll_init(K.efd, K.hold_min);
@@ -1106,7 +1191,7 @@ static int kaio_init(void)
 	return 0;
 
 err_efd:
-	close(K.efd);
+	ownfd_close(K.efd);
 	K.efd = -1;
 err_ctx:
 	if (K.cur.id)
@@ -1122,7 +1207,7 @@ static void fdinfo_close_hold(void *entry, int fd, void *arg)
 	(void)fd;
 	(void)arg;
 	if (fi->nhold)
-		close(fi->hold);
+		ownfd_close(fi->hold);
 }
 
 static void kaio_fork_child(void)
@@ -1132,8 +1217,7 @@ static void kaio_fork_child(void)
 	 * and so are the requests the records describe. Helper threads do not exist here.
 	 */
 	poll_fork_child();
-	if (K.efd >= 0)
-		close(K.efd);
+	ownfd_close(K.efd);
 	fdtab_each(&K.fds, fdinfo_close_hold, NULL);
 	fdtab_clear(&K.fds);
 	for (unsigned i = 0; i < K.nslabs; i++)
@@ -1158,5 +1242,6 @@ const struct engine engine_kaio = {
 	.pollfds = kaio_pollfds,
 	.reserve = kaio_reserve,
 	.quiet = kaio_quiet,
+	.poll_short = kaio_poll_short,
 	.fork_child = kaio_fork_child,
 };

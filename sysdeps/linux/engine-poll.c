@@ -118,7 +118,9 @@ static bool reopen(struct stream *s, int fd)
 	if (fl < 0)
 		return false;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	s->priv = open(path, (fl & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	s->priv = ownfd_new(open(path, (fl & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), false);
+	if (s->priv < 0)
+		s->priv = -1;
 	return s->priv >= 0;
 }
 
@@ -173,19 +175,29 @@ static int io_fd(const struct stream *s, int fd)
 	return s->hold >= 0 ? s->hold : fd;
 }
 
+/* The program closed a descriptor the stream holds (ownfd.c): never use the number again. */
+static bool stream_lost(const struct stream *s)
+{
+	return (s->hold >= 0 && ownfd_lost(s->hold)) || (s->priv >= 0 && ownfd_lost(s->priv));
+}
+
+bool poll_lost(void)
+{
+	return P.epfd < 0 || ownfd_lost(P.epfd);
+}
+
 /* Called after arm(): nothing waits, let go of the file. */
 static void release_if_idle(struct stream *s)
 {
 	if (s->rd || s->wr)
 		return;
-	if (s->priv >= 0)
-		close(s->priv);
+	ownfd_close(s->priv);
 	if (s->hold >= 0) {
 		/* A one-shot report leaves the registration in the set, disabled. */
-		if (s->in_set)
+		if (s->in_set && !poll_lost() && !ownfd_lost(s->hold))
 			epoll_ctl(P.epfd, EPOLL_CTL_DEL, s->hold, NULL);
 		s->in_set = false;
-		close(s->hold);
+		ownfd_close(s->hold);
 	}
 	s->priv = -1;
 	s->hold = -1;
@@ -384,7 +396,20 @@ static ssize_t pipe_guard_off(struct pipe_guard *pg, ssize_t n)
 }
 
 /* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
+static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents);
+
+/* A transfer on the stream's descriptors, which stay the library's meanwhile (ownfd.c). */
 static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
+{
+	ssize_t n;
+
+	ownfd_enter();
+	n = stream_lost(s) ? -ECANCELED : transfer_locked(s, r, revents);
+	ownfd_done();
+	return n;
+}
+
+static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents)
 {
 	struct pipe_guard pg;
 
@@ -410,7 +435,20 @@ static void set_events(struct stream *s, uint32_t events)
  * gone (that file was closed, and the number may now name another) is -ECANCELED: they
  * must never touch another file.
  */
+static int arm_locked(struct stream *s, int fd, bool fresh);
+
+/* The epoll set and the stream's descriptors stay the library's meanwhile (ownfd.c). */
 static int arm(struct stream *s, int fd, bool fresh)
+{
+	int ret;
+
+	ownfd_enter();
+	ret = arm_locked(s, fd, fresh);
+	ownfd_done();
+	return ret;
+}
+
+static int arm_locked(struct stream *s, int fd, bool fresh)
 {
 	uint32_t want = (s->rd ? EPOLLIN : 0) | (s->wr ? EPOLLOUT : 0);
 	struct epoll_event ev = { .events = want | EPOLLONESHOT, .data.u64 = (uint64_t)fd };
@@ -418,6 +456,12 @@ static int arm(struct stream *s, int fd, bool fresh)
 
 	if (want == s->events)
 		return 0;
+	if (stream_lost(s) || poll_lost()) {
+		/* Its registration went with the number; the set is the program's number now. */
+		s->in_set = false;
+		set_events(s, 0);
+		return want ? -ECANCELED : 0;
+	}
 	if (!want) {
 		/* A closed descriptor may leave its registration behind: it reports once. */
 		if (epoll_ctl(P.epfd, EPOLL_CTL_DEL, io_fd(s, fd), NULL) < 0 && errno != ENOENT)
@@ -465,7 +509,9 @@ static void hold(struct stream *s, int fd)
 {
 	if (s->hold >= 0 || s->in_set)
 		return; /* held already, or registered by number (no descriptor was spare) */
-	s->hold = fcntl(fd, F_DUPFD_CLOEXEC, P.hold_min);
+	s->hold = ownfd_new(fcntl(fd, F_DUPFD_CLOEXEC, P.hold_min), false);
+	if (s->hold < 0)
+		s->hold = -1;
 }
 
 /* Called with g.lock held. */
@@ -595,7 +641,7 @@ bool poll_has_completions(void)
 	if (!__atomic_load_n(&P.armed, __ATOMIC_RELAXED) &&
 	    !__atomic_load_n(&P.stale, __ATOMIC_RELAXED))
 		return false;
-	return poll(&p, 1, 0) > 0;
+	return !poll_lost() && poll(&p, 1, 0) > 0;
 }
 
 /* Called with g.reap_lock held, without g.lock. */
@@ -608,7 +654,10 @@ bool poll_reap(void)
 	if (!__atomic_load_n(&P.armed, __ATOMIC_RELAXED) &&
 	    !__atomic_load_n(&P.stale, __ATOMIC_RELAXED))
 		return false;
+	if (!ownfd_use(P.epfd))
+		return false;
 	n = epoll_wait(P.epfd, ev, EVENT_BATCH, 0);
+	ownfd_done();
 	if (n <= 0)
 		return false;
 	g_lock();
@@ -639,16 +688,90 @@ int poll_init(int efd, int hold_min)
 	int ret;
 
 	P.hold_min = hold_min;
-	P.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (P.epfd < 0)
-		return -errno;
+	P.epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
+	if (P.epfd < 0) {
+		ret = P.epfd;
+		P.epfd = -1;
+		return ret;
+	}
 	if (epoll_ctl(P.epfd, EPOLL_CTL_ADD, efd, &ev) < 0) {
 		ret = -errno;
-		close(P.epfd);
+		ownfd_close(P.epfd);
 		P.epfd = -1;
 		return ret;
 	}
 	return 0;
+}
+
+struct renew {
+	bool new_set;
+	struct req *failed[64];
+	unsigned nfailed;
+};
+
+/* A stream after a loss: failed if its duplicate went, put in a new set if that was made. */
+static void stream_renew(void *entry, int fd, void *arg)
+{
+	struct stream *s = *(struct stream **)entry;
+	struct renew *rn = arg;
+
+	if (!s || (!s->rd && !s->wr))
+		return;
+	if (stream_lost(s)) {
+		struct req *old[2] = { s->rd, s->wr };
+
+		for (int i = 0; i < 2; i++) {
+			if (old[i] && rn->nfailed < 64) {
+				old[i]->flags |= RF_CANCEL;
+				rn->failed[rn->nfailed++] = old[i];
+				*(old[i] == s->rd ? &s->rd : &s->wr) = NULL;
+			}
+		}
+		arm(s, fd, false);
+		release_if_idle(s);
+		return;
+	}
+	if (!rn->new_set)
+		return;
+	/* Its registration went with the old set: register what it waits for again. */
+	s->in_set = false;
+	set_events(s, 0);
+	if (arm(s, fd, true) < 0) {
+		struct req *old[2] = { s->rd, s->wr };
+
+		s->rd = s->wr = NULL;
+		for (int i = 0; i < 2; i++) {
+			if (old[i] && rn->nfailed < 64)
+				rn->failed[rn->nfailed++] = old[i];
+		}
+		release_if_idle(s);
+	}
+}
+
+void poll_renew(int efd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_EXTERNAL };
+	struct renew rn;
+
+	do {
+		rn.new_set = false;
+		rn.nfailed = 0;
+		if (poll_lost()) {
+			ownfd_close(P.epfd); /* lost: forgotten, not closed */
+			P.epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
+			if (P.epfd < 0) {
+				P.epfd = -1;
+				return; /* sleepers look every 10 ms meanwhile (poll_lost()) */
+			}
+			rn.new_set = true;
+		}
+		if (efd >= 0 && epoll_ctl(P.epfd, EPOLL_CTL_ADD, efd, &ev) < 0 && errno != EEXIST) {
+			/* no memory: completions are still seen by looking */
+		}
+		fdtab_each(&P.s, stream_renew, &rn);
+		for (unsigned i = 0; i < rn.nfailed; i++)
+			req_complete(rn.failed[i], -ECANCELED);
+	} while (rn.nfailed == 64); /* more than one pass could hold */
 }
 
 static void stream_free(void *entry, int fd, void *arg)
@@ -657,10 +780,10 @@ static void stream_free(void *entry, int fd, void *arg)
 
 	(void)fd;
 	(void)arg;
-	if (s && s->priv >= 0)
-		close(s->priv);
-	if (s && s->hold >= 0)
-		close(s->hold);
+	if (s) {
+		ownfd_close(s->priv);
+		ownfd_close(s->hold);
+	}
 	free(s);
 }
 
@@ -669,8 +792,7 @@ void poll_fork_child(void)
 	/* The parent's waiting requests are not ours; its private descriptors must not linger. */
 	fdtab_each(&P.s, stream_free, NULL);
 	fdtab_clear(&P.s);
-	if (P.epfd >= 0)
-		close(P.epfd);
+	ownfd_close(P.epfd);
 	P.epfd = -1;
 	P.armed = 0;
 	P.stale = false;

@@ -26,6 +26,13 @@ bool poll_reap(void);
 /* The descriptor a waiter sleeps on. */
 int poll_fd(void);
 int poll_reserve(int fd);
+/* The program closed the epoll set (ownfd.c): it must not be used until poll_renew(). */
+bool poll_lost(void);
+/*
+ * After a loss: make a new epoll set if needed, with efd and every waiting stream in it, and
+ * fail the requests of streams whose duplicate the program closed.
+ */
+void poll_renew(int efd);
 void poll_fork_child(void);
 
 #endif

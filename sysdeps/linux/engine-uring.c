@@ -27,6 +27,13 @@
  * never keeps a file open that the program closed. Where the table is too small (it is
  * bounded by RLIMIT_NOFILE), the file's identity is checked before the request is issued.
  *
+ * The program may close the ring's descriptor (ownfd.c). The background thread enters the
+ * ring through a registered index (IORING_REGISTER_RING_FDS), not the number, so requests
+ * already in the ring go on and complete; program threads stop using the number (no file
+ * capture: the identity check instead; aio_cancel answers AIO_NOTCANCELED), waiters look every
+ * 10 ms, and once the old ring holds nothing the background thread lets it go and makes a new
+ * one (ring_renew()).
+ *
  * The queue and the submission side are guarded by g.lock, the completion side by
  * g.reap_lock, so any thread may reap. Completions beyond the CQ's size are kept by the kernel
  * (IORING_FEAT_NODROP) and flushed when seen. The ring's memory is not inherited across fork
@@ -34,7 +41,10 @@
  */
 #include <liburing.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -51,10 +61,41 @@
 
 #define FILE_SLOTS 4096 /* the most; RLIMIT_NOFILE may allow fewer */
 
+/* liburing's internal flag for "enter through ring.enter_ring_fd, a registered index". */
+#define RING_FLAG_REGISTERED 1
+#ifndef IORING_REGISTER_USE_REGISTERED_RING
+#define IORING_REGISTER_USE_REGISTERED_RING (1U << 31)
+#endif
+
 static struct io_uring ring;
+static bool ring_up;       /* atomic: ring is set up (false while ring_renew() replaces it) */
+static unsigned ring_peeks; /* threads reading the ring's memory without a lock; atomic */
+static unsigned ring_gen;  /* counts the rings made, for ring_entered */
+static unsigned in_ring;   /* requests issued to the ring and not yet reaped */
+static TLS unsigned ring_entered; /* the background thread registered ring ring_gen + 1 */
 /* Requests waiting for the background thread to issue them, oldest first. */
 static struct req *queue_head, *queue_tail;
 static unsigned nslots; /* registered file slots, one per request index below it */
+
+/* The program closed the ring's descriptor: the number is not the library's any more. */
+static bool ring_lost(void)
+{
+	return !__atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) || ownfd_lost(ring.ring_fd);
+}
+
+/* The old ring holds nothing any more: time for ring_renew(). */
+static bool renew_due(void)
+{
+	return __atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) && ownfd_lost(ring.ring_fd) &&
+	       !__atomic_load_n(&in_ring, __ATOMIC_RELAXED);
+}
+
+/* io_uring's answer to a call on the ring's number says the number is not the ring's. */
+static void ring_check(int ret)
+{
+	if (ret == -EBADF || ret == -EOPNOTSUPP)
+		ownfd_notice(ring.ring_fd);
+}
 
 /* A sparse table of registered files: kernels before 5.19 have none, and do without. */
 static void slots_init(void)
@@ -91,12 +132,86 @@ static int uring_init(void)
 		return -ENOSYS;
 	}
 	ret = io_uring_ring_dontfork(&ring);
+	if (ret == 0)
+		ret = ownfd_track(ring.ring_fd, false);
 	if (ret < 0) {
 		io_uring_queue_exit(&ring);
 		return ret;
 	}
 	slots_init();
+	ring_gen++;
+	__atomic_store_n(&ring_up, true, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+/*
+ * Called with g.lock held, by the background thread, before it enters the ring: enter it
+ * through a registered index, which the program cannot close. Kernels before 5.18 have none:
+ * the number then.
+ */
+static void ring_enter_prepare(void)
+{
+	if (ring_entered == ring_gen + 1)
+		return;
+	ring_entered = ring_gen + 1;
+	/* A registration of an earlier background thread died with it. */
+	ring.int_flags &= (__u8)~RING_FLAG_REGISTERED;
+	ring.enter_ring_fd = ring.ring_fd;
+	if (!ownfd_lost(ring.ring_fd))
+		ring_check(io_uring_register_ring_fd(&ring));
+}
+
+/* Requests in the old ring when the program closed its number are failed from here on. */
+static bool ring_enterable(void)
+{
+	return ring_up && (!ownfd_lost(ring.ring_fd) || (ring.int_flags & RING_FLAG_REGISTERED));
+}
+
+/*
+ * Called with g.reap_lock held, by the background thread: the program closed the ring's
+ * number and the old ring holds nothing any more. Let it go (without closing the number,
+ * which is the program's) and make a new one. Requests queued meanwhile wait for it; if none
+ * can be made, they fail with EAGAIN. Submission (g.lock), reaping (g.reap_lock) and the
+ * lock-free look of uring_has_completions() (ring_peeks) are all kept out meanwhile.
+ */
+static void ring_renew(void)
+{
+	struct io_uring_rsrc_update up;
+	int fd;
+
+	g_lock();
+	if (!renew_due()) {
+		g_unlock();
+		return;
+	}
+	for (struct req *q = queue_head; q && ring_enterable(); q = q->next) {
+		if (q->flags & RF_HOLDS_FILE) {
+			/* Its file is in the old ring's table: issued there first. */
+			g_unlock();
+			return;
+		}
+	}
+	__atomic_store_n(&ring_up, false, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&ring_peeks, __ATOMIC_SEQ_CST))
+		sched_yield(); /* a few loads: never long */
+	fd = ring.ring_fd;
+	up.offset = (__u32)ring.enter_ring_fd;
+	up.resv = 0;
+	up.data = 0;
+	if (ring.int_flags & RING_FLAG_REGISTERED) {
+		/* The index holds the old ring (and the files in its table) alive: drop it. */
+		syscall(__NR_io_uring_register, ring.enter_ring_fd,
+			IORING_UNREGISTER_RING_FDS | IORING_REGISTER_USE_REGISTERED_RING, &up, 1);
+		ring.int_flags &= (__u8)~RING_FLAG_REGISTERED;
+	}
+	ring.ring_fd = -1; /* io_uring_queue_exit() closes it: not the program's number */
+	ring.enter_ring_fd = -1;
+	io_uring_queue_exit(&ring);
+	ownfd_close(fd); /* lost: forgotten, not closed */
+	memset(&ring, 0, sizeof(ring));
+	nslots = 0;
+	uring_init(); /* if it fails, the requests that follow fail with EAGAIN */
+	g_unlock();
 }
 
 /*
@@ -109,14 +224,16 @@ static int capture(struct req *r)
 
 	if (r->flags & RF_HOLDS_FILE)
 		return 0;
-	if (r->index < nslots) {
+	if (r->index < nslots && !ring_lost() && ownfd_use(ring.ring_fd)) {
 		ret = io_uring_register_files_update(&ring, r->index, &r->fd, 1);
+		ownfd_done();
 		if (ret == 1) {
 			r->flags |= RF_HOLDS_FILE;
 			return 0;
 		}
-		if (ret == -EBADF)
+		if (ret == -EBADF && fcntl(r->fd, F_GETFD) < 0)
 			return ret;
+		ring_check(ret);
 	}
 	/* No slot: know the file now, to recognise it when the request is issued. */
 	if (r->fdq)
@@ -135,7 +252,11 @@ static void uring_retire(struct req *r)
 	if (!(r->flags & RF_HOLDS_FILE))
 		return;
 	r->flags &= (uint8_t)~RF_HOLDS_FILE;
-	io_uring_register_files_update(&ring, r->index, &none, 1);
+	/* A lost ring lets go of its whole table when ring_renew() drops it. */
+	if (!ring_lost() && ownfd_use(ring.ring_fd)) {
+		ring_check(io_uring_register_files_update(&ring, r->index, &none, 1));
+		ownfd_done();
+	}
 }
 
 /* Called with g.lock held, by the background thread: hand the kernel what the SQ holds. */
@@ -212,12 +333,52 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 	io_uring_sqe_set_data(sqe, r);
 }
 
+static void enqueue(struct req *r)
+{
+	r->next = NULL;
+	if (queue_tail)
+		queue_tail->next = r;
+	else
+		queue_head = r;
+	queue_tail = r;
+}
+
+/*
+ * Called with g.lock held: the program closed the ring's number before the background thread
+ * could register the ring. The requests wait for ring_renew(); one whose file is in the old
+ * ring's table has lost it with the ring, and is cancelled.
+ */
+static void wait_for_renew(struct req **reqs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (reqs[i]->flags & RF_HOLDS_FILE) {
+			reqs[i]->flags &= (uint8_t)~RF_HOLDS_FILE;
+			reqs[i]->flags |= RF_CANCEL;
+			req_complete(reqs[i], -ECANCELED);
+		} else {
+			enqueue(reqs[i]);
+		}
+	}
+}
+
 /* Called with g.lock held, by the background thread: put reqs in the ring. */
 static void issue(struct req **reqs, unsigned n)
 {
+	if (!ring_up && uring_init() < 0) {
+		/* The ring was let go and no new one could be made. */
+		for (unsigned i = 0; i < n; i++)
+			req_complete(reqs[i], -EAGAIN);
+		return;
+	}
+	ring_enter_prepare();
+	if (!ring_enterable()) {
+		wait_for_renew(reqs, n);
+		return;
+	}
 	for (unsigned i = 0; i < n; i++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+		struct io_uring_sqe *sqe;
 
+		sqe = io_uring_get_sqe(&ring);
 		if (!sqe) {
 			flush();
 			sqe = io_uring_get_sqe(&ring);
@@ -233,6 +394,7 @@ static void issue(struct req **reqs, unsigned n)
 			continue;
 		}
 		prep(sqe, reqs[i]);
+		__atomic_add_fetch(&in_ring, 1, __ATOMIC_RELAXED);
 	}
 	flush();
 }
@@ -316,12 +478,7 @@ static void uring_submit(struct req **reqs, unsigned n)
 			reqs[k++] = r; /* the issuing thread itself: no need to queue */
 			continue;
 		}
-		r->next = NULL;
-		if (queue_tail)
-			queue_tail->next = r;
-		else
-			queue_head = r;
-		queue_tail = r;
+		enqueue(r);
 		queued = true;
 	}
 	if (k)
@@ -335,6 +492,11 @@ static void uring_issue(void)
 {
 	struct req *batch[64];
 
+	if (ring_up) {
+		ring_enter_prepare();
+		if (!ring_enterable())
+			return; /* what is queued waits for ring_renew() */
+	}
 	if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED))
 		flush();
 	while (queue_head) {
@@ -379,12 +541,16 @@ static int uring_cancel(struct req *r)
 		req_complete(r, -ECANCELED);
 		return 0;
 	}
+	if (ring_lost() || !ownfd_use(ring.ring_fd))
+		return -EALREADY; /* only the background thread may enter the old ring now */
 	memset(&reg, 0, sizeof(reg));
 	reg.addr = (uint64_t)(uintptr_t)r;
 	reg.fd = -1;
 	reg.timeout.tv_sec = 0;
 	reg.timeout.tv_nsec = 0;
 	ret = io_uring_register_sync_cancel(&ring, &reg);
+	ownfd_done();
+	ring_check(ret);
 	if (ret == 0 || ret == -ENOENT)
 		return ret;
 	return -EALREADY; /* running (-EALREADY, -ETIME), or a kernel without sync cancel */
@@ -404,23 +570,39 @@ static int uring_reserve(const struct req *r)
 
 static bool uring_has_completions(void)
 {
-	unsigned flags = IO_URING_READ_ONCE(*ring.sq.kflags);
-	/* Lock-free: another thread may be advancing the head as we read it. */
-	unsigned tail = __atomic_load_n(ring.cq.ktail, __ATOMIC_ACQUIRE);
-	unsigned head = __atomic_load_n(ring.cq.khead, __ATOMIC_RELAXED);
+	bool ret = false;
 
-	return tail != head || (flags & IORING_SQ_CQ_OVERFLOW);
+	__atomic_fetch_add(&ring_peeks, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ring_up, __ATOMIC_SEQ_CST)) {
+		unsigned flags = IO_URING_READ_ONCE(*ring.sq.kflags);
+		/* Lock-free: another thread may be advancing the head as we read it. */
+		unsigned tail = __atomic_load_n(ring.cq.ktail, __ATOMIC_ACQUIRE);
+		unsigned head = __atomic_load_n(ring.cq.khead, __ATOMIC_RELAXED);
+
+		ret = tail != head || (flags & IORING_SQ_CQ_OVERFLOW);
+	}
+	__atomic_fetch_sub(&ring_peeks, 1, __ATOMIC_SEQ_CST);
+	/* The background thread replaces a ring the program closed from its reap. */
+	return ret || (bg_self() && renew_due());
 }
 
 /* Called with g.reap_lock held. */
 static void uring_reap(void)
 {
+	if (bg_self() && renew_due())
+		ring_renew();
 	for (int rounds = 0; rounds < 64; rounds++) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
 
-		if (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW)
+		if (!ring_up)
+			return;
+		/* Flushing overflow enters the ring: the background thread's to do. */
+		if ((IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW) && bg_self() &&
+		    ring_enterable()) {
+			ring_enter_prepare();
 			io_uring_get_events(&ring);
+		}
 		if (!io_uring_cq_ready(&ring))
 			return;
 		g_lock();
@@ -429,8 +611,10 @@ static void uring_reap(void)
 			struct req *r = io_uring_cqe_get_data(cqe);
 
 			n++;
-			if (r)
+			if (r) {
+				__atomic_sub_fetch(&in_ring, 1, __ATOMIC_RELAXED);
 				req_complete(r, cqe->res);
+			}
 		}
 		g_unlock();
 		/*
@@ -444,7 +628,7 @@ static void uring_reap(void)
 
 static int uring_pollfds(struct pollfd *pfd, int max)
 {
-	if (max < 1)
+	if (max < 1 || ring_lost())
 		return 0;
 	pfd[0].fd = ring.ring_fd;
 	pfd[0].events = POLLIN;
@@ -452,13 +636,25 @@ static int uring_pollfds(struct pollfd *pfd, int max)
 	return 1;
 }
 
+/* The old ring still holds requests the program can no longer be woken for by number. */
+static bool uring_poll_short(void)
+{
+	return __atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) && ownfd_lost(ring.ring_fd) &&
+	       __atomic_load_n(&in_ring, __ATOMIC_RELAXED);
+}
+
 static void uring_fork_child(void)
 {
 	/* The mappings are gone (MADV_DONTFORK); only the descriptor came across. */
-	close(ring.ring_fd);
+	if (ring_up)
+		ownfd_close(ring.ring_fd);
 	memset(&ring, 0, sizeof(ring));
+	ring_up = false;
+	ring_peeks = 0;
 	queue_head = queue_tail = NULL;
 	nslots = 0;
+	in_ring = 0;
+	ring_entered = 0;
 }
 
 const struct engine engine_uring = {
@@ -472,5 +668,6 @@ const struct engine engine_uring = {
 	.pollfds = uring_pollfds,
 	.reserve = uring_reserve,
 	.retire = uring_retire,
+	.poll_short = uring_poll_short,
 	.fork_child = uring_fork_child,
 };
