@@ -363,6 +363,36 @@ static void bg_deliver_queued(void)
 }
 
 /*
+ * Called with g.lock held: the program closed the background thread's eventfd (a close() of
+ * it wrote it once more, so the thread woke for this). Forget the number; the next call of the
+ * program's makes another (ownfd.c: never a thread of the library), and until then the thread
+ * looks every 10 ms.
+ */
+static void bg_efd_check(void)
+{
+	if (g.bg_efd >= 0 && ownfd_lost(g.bg_efd)) {
+		ownfd_close(g.bg_efd);
+		g.bg_efd = -1;
+	}
+	if (g.bg_efd < 0 && ownfd_may_open()) {
+		g.bg_efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+		if (g.bg_efd < 0)
+			g.bg_efd = -1;
+		else
+			g.bg_kicked = false;
+	}
+}
+
+/* A descriptor poll() found closed (POLLNVAL) is the library's no more. */
+void pollfds_check(const struct pollfd *pfd, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (pfd[i].fd >= 0 && (pfd[i].revents & POLLNVAL))
+			ownfd_notice(pfd[i].fd);
+	}
+}
+
+/*
  * Called with g.lock held: wake the background thread for queued work. One write until it
  * looks at its queues again (bg_kicked is cleared under g.lock just before it does).
  */
@@ -370,6 +400,7 @@ void bg_wake(void)
 {
 	static const uint64_t one = 1;
 
+	bg_efd_check();
 	if (g.bg_kicked || !ownfd_use(g.bg_efd))
 		return; /* a lost one was written as it went: the thread is awake */
 	g.bg_kicked = true;
@@ -393,38 +424,13 @@ static bool bg_idle(void)
 	return g.bg_needed == 0;
 }
 
-/*
- * Called with g.lock held, by the background thread: the program closed its eventfd (a
- * close() of it wrote it once more, so the thread woke for this). Forget the number, make
- * another; without one the thread looks every 10 ms.
- */
-static void bg_efd_check(void)
-{
-	if (g.bg_efd >= 0 && ownfd_lost(g.bg_efd)) {
-		ownfd_close(g.bg_efd);
-		g.bg_efd = -1;
-	}
-	if (g.bg_efd < 0)
-		g.bg_efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
-	if (g.bg_efd < 0)
-		g.bg_efd = -1;
-}
-
-/* A descriptor poll() found closed (POLLNVAL) is the library's no more. */
-void pollfds_check(const struct pollfd *pfd, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (pfd[i].fd >= 0 && (pfd[i].revents & POLLNVAL))
-			ownfd_notice(pfd[i].fd);
-	}
-}
-
 static void *bg_thread(void *arg)
 {
 	int64_t idle_since = 0;
 
 	(void)arg;
 	tl_bg = true;
+	ownfd_thread_internal();
 	for (;;) {
 		struct pollfd pfd[5];
 		uint64_t v;
@@ -473,17 +479,9 @@ static void *bg_thread(void *arg)
 /* Called with g.lock held: make sure the background thread runs. 0 or -EAGAIN. */
 int bg_start(void)
 {
+	bg_efd_check();
 	if (g.bg_running)
 		return 0;
-	if (g.bg_efd >= 0 && ownfd_lost(g.bg_efd)) {
-		ownfd_close(g.bg_efd);
-		g.bg_efd = -1;
-	}
-	if (g.bg_efd < 0) {
-		g.bg_efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
-		if (g.bg_efd < 0)
-			g.bg_efd = -1;
-	}
 	if (g.bg_efd < 0 || spawn(bg_thread, NULL, NULL) != 0)
 		return -EAGAIN;
 	g.bg_running = true;

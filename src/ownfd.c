@@ -19,6 +19,10 @@
  * brackets to end before the numbers go, so a number is never used after the program could
  * have reused it.
  *
+ * New descriptors are made only in a call of the program's (ownfd_may_open()): one made by a
+ * thread of the library at any moment would take a number the program is about to open or
+ * dup2() over (dup2 then fails with EBUSY), or stdin's after a daemon closed it.
+ *
  * A program that closes them with a raw system call is not seen here; the owners also treat
  * EBADF from their own descriptor as a loss, which covers a number closed and not reused.
  *
@@ -50,6 +54,7 @@ static unsigned tracked, lost; /* atomic counts of the numbers in each state */
 static unsigned losses;        /* atomic: how many were ever lost */
 static unsigned users;         /* atomic: threads between ownfd_use() and ownfd_done() */
 static TLS unsigned tl_users;  /* of them, this thread (a handler may interrupt it) */
+static TLS bool tl_internal;   /* a thread of the library's own, running no program code */
 static pthread_mutex_t track_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint8_t *state_of(int fd)
@@ -89,12 +94,45 @@ int ownfd_track(int fd, bool kick)
 	return 0;
 }
 
+void ownfd_thread_internal(void)
+{
+	tl_internal = true;
+}
+
+bool ownfd_may_open(void)
+{
+	return !tl_internal;
+}
+
 int ownfd_new(int fd, bool kick)
 {
-	int ret;
+	int moved[8], nmoved = 0, ret;
+	uint8_t *s;
 
 	if (fd < 0)
 		return -errno;
+	/*
+	 * A number still marked lost may yet be in the hands of an owner that has not looked:
+	 * it must not find it valid again. Take another number, and give that one back.
+	 */
+	while ((s = state_of(fd)) && __atomic_load_n(s, __ATOMIC_SEQ_CST) == FD_LOST &&
+	       nmoved < 8) {
+		int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+		moved[nmoved++] = fd;
+		if (d < 0) {
+			fd = -1;
+			break;
+		}
+		fd = d;
+	}
+	for (int i = 0; i < nmoved; i++)
+		syscall(SYS_close, moved[i]);
+	if (fd < 0 || nmoved == 8) {
+		if (fd >= 0)
+			syscall(SYS_close, fd);
+		return -EMFILE;
+	}
 	ret = ownfd_track(fd, kick);
 	if (ret < 0) {
 		close(fd);

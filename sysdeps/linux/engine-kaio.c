@@ -436,6 +436,7 @@ static int64_t helper_io(const struct kreq *k)
 /* Helper threads block every signal (spawn): a read of a file never ends in EINTR here. */
 static void *helper(void *arg)
 {
+	ownfd_thread_internal();
 	(void)arg;
 	pthread_mutex_lock(&hp.lock);
 	for (;;) {
@@ -1071,12 +1072,21 @@ static void kaio_fds_check(void)
 	if (losses == K.losses && !efd_lost && !poll_lost())
 		return;
 	__atomic_store_n(&K.losses, losses, __ATOMIC_RELAXED);
-	if (efd_lost) {
-		ownfd_close(K.efd);
+	if (efd_lost && K.efd >= 0) {
+		ownfd_close(K.efd); /* lost: forgotten, not closed */
+		K.efd = -1;
+		K.efd_stale = true;
+	}
+	/* New descriptors only in a call of the program's (ownfd.c); until then, look often. */
+	if (!ownfd_may_open()) {
+		__atomic_store_n(&K.losses, losses - 1, __ATOMIC_RELAXED); /* not done yet */
+		poll_renew(-1);
+		return;
+	}
+	if (K.efd < 0) {
 		K.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
 		if (K.efd < 0)
 			K.efd = -1;
-		K.efd_stale = true;
 	}
 	poll_renew(K.efd);
 }

@@ -756,16 +756,21 @@ void poll_renew(int efd)
 	do {
 		rn.new_set = false;
 		rn.nfailed = 0;
-		if (poll_lost()) {
+		if (P.epfd >= 0 && ownfd_lost(P.epfd)) {
 			ownfd_close(P.epfd); /* lost: forgotten, not closed */
-			P.epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
-			if (P.epfd < 0) {
-				P.epfd = -1;
-				return; /* sleepers look every 10 ms meanwhile (poll_lost()) */
-			}
-			rn.new_set = true;
+			P.epfd = -1;
 		}
-		if (efd >= 0 && epoll_ctl(P.epfd, EPOLL_CTL_ADD, efd, &ev) < 0 && errno != EEXIST) {
+		/* A new set only in a call of the program's (ownfd.c). */
+		if (P.epfd < 0 && ownfd_may_open()) {
+			P.epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
+			if (P.epfd < 0)
+				P.epfd = -1;
+			else
+				rn.new_set = true;
+		}
+		/* Meanwhile sleepers look every 10 ms (poll_lost()). */
+		if (P.epfd >= 0 && efd >= 0 && epoll_ctl(P.epfd, EPOLL_CTL_ADD, efd, &ev) < 0 &&
+		    errno != EEXIST) {
 			/* no memory: completions are still seen by looking */
 		}
 		fdtab_each(&P.s, stream_renew, &rn);

@@ -29,8 +29,9 @@ int poll_reserve(int fd);
 /* The program closed the epoll set (ownfd.c): it must not be used until poll_renew(). */
 bool poll_lost(void);
 /*
- * After a loss: make a new epoll set if needed, with efd and every waiting stream in it, and
- * fail the requests of streams whose duplicate the program closed.
+ * After a loss: fail the requests of streams whose duplicate the program closed; forget a
+ * lost epoll set and, in a call of the program's, make a new one with efd (if not negative)
+ * and every waiting stream in it.
  */
 void poll_renew(int efd);
 void poll_fork_child(void);

@@ -73,6 +73,7 @@ static unsigned ring_peeks; /* threads reading the ring's memory without a lock;
 static unsigned ring_gen;  /* counts the rings made, for ring_entered */
 static unsigned in_ring;   /* requests issued to the ring and not yet reaped */
 static TLS unsigned ring_entered; /* the background thread registered ring ring_gen + 1 */
+static TLS int ring_index = -1;   /* and holds this registered index, or -1 */
 /* Requests waiting for the background thread to issue them, oldest first. */
 static struct req *queue_head, *queue_tail;
 static unsigned nslots; /* registered file slots, one per request index below it */
@@ -88,6 +89,17 @@ static bool renew_due(void)
 {
 	return __atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) && ownfd_lost(ring.ring_fd) &&
 	       !__atomic_load_n(&in_ring, __ATOMIC_RELAXED);
+}
+
+/* Called with g.lock held: r waits for the background thread, behind the others. */
+static void enqueue(struct req *r)
+{
+	r->next = NULL;
+	if (queue_tail)
+		queue_tail->next = r;
+	else
+		queue_head = r;
+	queue_tail = r;
 }
 
 /* io_uring's answer to a call on the ring's number says the number is not the ring's. */
@@ -151,14 +163,30 @@ static int uring_init(void)
  */
 static void ring_enter_prepare(void)
 {
+	int ret;
+
 	if (ring_entered == ring_gen + 1)
 		return;
+	if (ring_index >= 0) {
+		/* The ring it holds was replaced (ring_renew()): let the old one go. */
+		struct io_uring_rsrc_update up = { .offset = (__u32)ring_index };
+
+		syscall(__NR_io_uring_register, ring_index,
+			IORING_UNREGISTER_RING_FDS | IORING_REGISTER_USE_REGISTERED_RING, &up, 1);
+		ring_index = -1;
+	}
 	ring_entered = ring_gen + 1;
 	/* A registration of an earlier background thread died with it. */
 	ring.int_flags &= (__u8)~RING_FLAG_REGISTERED;
 	ring.enter_ring_fd = ring.ring_fd;
-	if (!ownfd_lost(ring.ring_fd))
-		ring_check(io_uring_register_ring_fd(&ring));
+	if (ownfd_use(ring.ring_fd)) {
+		ret = io_uring_register_ring_fd(&ring);
+		ownfd_done();
+		if (ret == 1)
+			ring_index = ring.enter_ring_fd;
+		else
+			ring_check(ret);
+	}
 }
 
 /* Requests in the old ring when the program closed its number are failed from here on. */
@@ -168,15 +196,60 @@ static bool ring_enterable(void)
 }
 
 /*
- * Called with g.reap_lock held, by the background thread: the program closed the ring's
- * number and the old ring holds nothing any more. Let it go (without closing the number,
- * which is the program's) and make a new one. Requests queued meanwhile wait for it; if none
- * can be made, they fail with EAGAIN. Submission (g.lock), reaping (g.reap_lock) and the
- * lock-free look of uring_has_completions() (ring_peeks) are all kept out meanwhile.
+ * Called with g.lock held: the old ring goes, and with it the files its table holds for
+ * requests still queued (the background thread could not enter it to issue them): those
+ * are cancelled, as a close() of their descriptors would have allowed.
+ */
+static void queue_drop_held(void)
+{
+	struct req *q = queue_head, *held = NULL;
+
+	queue_head = queue_tail = NULL;
+	while (q) {
+		struct req *next = q->next;
+
+		if (q->flags & RF_HOLDS_FILE) {
+			q->flags &= (uint8_t)~RF_HOLDS_FILE;
+			q->flags |= RF_CANCEL;
+			q->next = held;
+			held = q;
+		} else {
+			enqueue(q);
+		}
+		q = next;
+	}
+	while (held) {
+		struct req *next = held->next;
+
+		req_complete(held, -ECANCELED);
+		held = next;
+	}
+}
+
+/* Called with g.lock held: no ring could be made; what waits for one fails. */
+static void queue_fail(void)
+{
+	while (queue_head) {
+		struct req *r = queue_head;
+
+		queue_head = r->next;
+		if (!queue_head)
+			queue_tail = NULL;
+		req_complete(r, -EAGAIN);
+	}
+}
+
+/*
+ * Called with g.reap_lock held, in a call of the program's (ownfd.c: a thread of the library
+ * makes no descriptor): the program closed the ring's number and the old ring holds nothing
+ * any more. Let it go (without closing the number, which is the program's) and make a new
+ * one; the background thread drops its registration of the old one when it next enters.
+ * Requests queued meanwhile wait for it; if none can be made, they fail with EAGAIN.
+ * Submission (g.lock), reaping (g.reap_lock) and the lock-free look of
+ * uring_has_completions() (ring_peeks) are all kept out meanwhile.
  */
 static void ring_renew(void)
 {
-	struct io_uring_rsrc_update up;
 	int fd;
 
 	g_lock();
@@ -191,26 +264,22 @@ static void ring_renew(void)
 			return;
 		}
 	}
+	queue_drop_held();
 	__atomic_store_n(&ring_up, false, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&ring_peeks, __ATOMIC_SEQ_CST))
 		sched_yield(); /* a few loads: never long */
 	fd = ring.ring_fd;
-	up.offset = (__u32)ring.enter_ring_fd;
-	up.resv = 0;
-	up.data = 0;
-	if (ring.int_flags & RING_FLAG_REGISTERED) {
-		/* The index holds the old ring (and the files in its table) alive: drop it. */
-		syscall(__NR_io_uring_register, ring.enter_ring_fd,
-			IORING_UNREGISTER_RING_FDS | IORING_REGISTER_USE_REGISTERED_RING, &up, 1);
-		ring.int_flags &= (__u8)~RING_FLAG_REGISTERED;
-	}
+	ring.int_flags &= (__u8)~RING_FLAG_REGISTERED;
 	ring.ring_fd = -1; /* io_uring_queue_exit() closes it: not the program's number */
 	ring.enter_ring_fd = -1;
 	io_uring_queue_exit(&ring);
 	ownfd_close(fd); /* lost: forgotten, not closed */
 	memset(&ring, 0, sizeof(ring));
 	nslots = 0;
-	uring_init(); /* if it fails, the requests that follow fail with EAGAIN */
+	if (uring_init() < 0)
+		queue_fail();
+	else if (queue_head)
+		bg_wake();
 	g_unlock();
 }
 
@@ -333,16 +402,6 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 	io_uring_sqe_set_data(sqe, r);
 }
 
-static void enqueue(struct req *r)
-{
-	r->next = NULL;
-	if (queue_tail)
-		queue_tail->next = r;
-	else
-		queue_head = r;
-	queue_tail = r;
-}
-
 /*
  * Called with g.lock held: the program closed the ring's number before the background thread
  * could register the ring. The requests wait for ring_renew(); one whose file is in the old
@@ -364,10 +423,8 @@ static void wait_for_renew(struct req **reqs, unsigned n)
 /* Called with g.lock held, by the background thread: put reqs in the ring. */
 static void issue(struct req **reqs, unsigned n)
 {
-	if (!ring_up && uring_init() < 0) {
-		/* The ring was let go and no new one could be made. */
-		for (unsigned i = 0; i < n; i++)
-			req_complete(reqs[i], -EAGAIN);
+	if (!ring_up) {
+		wait_for_renew(reqs, n); /* a call of the program's makes the next ring */
 		return;
 	}
 	ring_enter_prepare();
@@ -456,6 +513,11 @@ static void uring_submit(struct req **reqs, unsigned n)
 	unsigned k = 0;
 	int err;
 
+	if (!__atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) && ownfd_may_open() && uring_init() < 0) {
+		for (unsigned i = 0; i < n; i++)
+			req_complete(reqs[i], -EAGAIN); /* the ring was let go, none could be made */
+		return;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct req *r = reqs[i];
 
@@ -582,14 +644,14 @@ static bool uring_has_completions(void)
 		ret = tail != head || (flags & IORING_SQ_CQ_OVERFLOW);
 	}
 	__atomic_fetch_sub(&ring_peeks, 1, __ATOMIC_SEQ_CST);
-	/* The background thread replaces a ring the program closed from its reap. */
-	return ret || (bg_self() && renew_due());
+	/* A call of the program's replaces a ring the program closed, from its reap. */
+	return ret || (ownfd_may_open() && renew_due());
 }
 
 /* Called with g.reap_lock held. */
 static void uring_reap(void)
 {
-	if (bg_self() && renew_due())
+	if (ownfd_may_open() && renew_due())
 		ring_renew();
 	for (int rounds = 0; rounds < 64; rounds++) {
 		struct io_uring_cqe *cqe;
@@ -655,6 +717,7 @@ static void uring_fork_child(void)
 	nslots = 0;
 	in_ring = 0;
 	ring_entered = 0;
+	ring_index = -1;
 }
 
 const struct engine engine_uring = {
