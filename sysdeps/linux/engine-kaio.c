@@ -378,9 +378,6 @@ static void finish(struct kreq *k, int64_t res)
 static ssize_t helper_rw(const struct kreq *k, uint64_t done, uint64_t total)
 {
 	struct req *r = k->r;
-
-	if (ownfd_lost(k->fd))
-		return -ECANCELED; /* the program closed the duplicate: never touch the number */
 	off_t off = (r->offset < 0 ? 0 : r->offset) + (off_t)done;
 
 	if (r->vec) {
@@ -401,8 +398,27 @@ static ssize_t helper_rw(const struct kreq *k, uint64_t done, uint64_t total)
 	}
 }
 
-/* What the helper moved (earlier pieces not counted), or -errno when it moved nothing. */
+static int64_t helper_io_fd(const struct kreq *k);
+
+/*
+ * What the helper moved (earlier pieces not counted), or -errno when it moved nothing. A
+ * duplicate the library holds stays its own meanwhile (ownfd.c); one the program closed is
+ * never touched again.
+ */
 static int64_t helper_io(const struct kreq *k)
+{
+	int64_t ret;
+
+	if (!k->held)
+		return helper_io_fd(k);
+	if (!ownfd_use(k->fd))
+		return -ECANCELED;
+	ret = helper_io_fd(k);
+	ownfd_done();
+	return ret;
+}
+
+static int64_t helper_io_fd(const struct kreq *k)
 {
 	const struct req *r = k->r;
 	uint64_t done = k->done, total;
