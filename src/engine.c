@@ -253,6 +253,7 @@ static void fork_child(void)
 	notify_fork_child();
 	claim_fork_child();
 	stats_fork_child();
+	ownfd_fork_child();
 	g.sq_pending = false;
 	if (tl_ts) {
 		ownfd_close(tl_ts->efd);

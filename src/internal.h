@@ -344,7 +344,8 @@ unsigned ownfd_losses(void);        /* changes whenever one of them is lost */
 bool ownfd_use(int fd);             /* false: lost; true: use it once, then ownfd_done() */
 void ownfd_enter(void);
 void ownfd_thread_internal(void);   /* the calling thread runs only the library's code */
-bool ownfd_may_open(void);          /* in a call of the program's: descriptors may be made */            /* ownfd_use() of every number checked after it */
+bool ownfd_may_open(void);          /* in a call of the program's: descriptors may be made */
+void ownfd_fork_child(void);            /* ownfd_use() of every number checked after it */
 void ownfd_done(void);
 int ownfd_close(int fd);            /* the library lets go of it (not closed if lost) */
 

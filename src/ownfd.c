@@ -232,10 +232,27 @@ int ownfd_close(int fd)
 	return close(fd);
 }
 
+static pid_t owner; /* the process the table describes */
+
+void ownfd_fork_child(void)
+{
+	owner = (pid_t)syscall(SYS_getpid);
+}
+
+/*
+ * A child of vfork() (or clone(CLONE_VM)) shares this memory but not the descriptors: what
+ * it closes stays open in the parent, which must not lose track of it. A fork() child has
+ * its own memory, and dropped the parent's descriptors in its fork handler already.
+ */
+static bool in_owner(void)
+{
+	return (pid_t)syscall(SYS_getpid) == owner;
+}
+
 /* The program is about to close [lo, hi]. */
 static void losing(unsigned lo, unsigned hi)
 {
-	bool any = false;
+	bool any = false, mine = false;
 	unsigned end;
 
 	if (!__atomic_load_n(&tracked, __ATOMIC_ACQUIRE))
@@ -244,10 +261,19 @@ static void losing(unsigned lo, unsigned hi)
 	if (hi > end)
 		hi = end;
 	for (unsigned fd = lo; fd <= hi && fd >= lo; fd++) {
+		uint8_t *s, st;
+
 		if (!__atomic_load_n(&pages[fd >> PAGE_SHIFT], __ATOMIC_ACQUIRE)) {
 			fd |= PAGE_FDS - 1; /* no page: none of the library's in it */
 			continue;
 		}
+		s = state_of((int)fd);
+		st = __atomic_load_n(s, __ATOMIC_ACQUIRE);
+		if (st == FD_NONE || st == FD_LOST)
+			continue;
+		/* Asked only when one of the library's is in the range: a system call. */
+		if (!mine && !(mine = in_owner()))
+			return;
 		any |= lose((int)fd);
 	}
 	/* Whoever checked a number before it was marked finishes its one call on it first. */
@@ -273,6 +299,7 @@ static dup3_fn next_dup3;
 
 __attribute__((constructor)) static void ownfd_load(void)
 {
+	owner = (pid_t)syscall(SYS_getpid);
 	next_close = (close_fn)dlsym(RTLD_NEXT, "close");
 	next_close_range = (close_range_fn)dlsym(RTLD_NEXT, "close_range");
 	next_closefrom = (closefrom_fn)dlsym(RTLD_NEXT, "closefrom");
