@@ -70,6 +70,7 @@
 static struct io_uring ring;
 static bool ring_up;       /* atomic: ring is set up (false while ring_renew() replaces it) */
 static unsigned ring_peeks; /* threads reading the ring's memory without a lock; atomic */
+static int ring_number = -1; /* atomic: ring.ring_fd, for readers that hold no lock */
 static unsigned ring_gen;  /* counts the rings made, for ring_entered */
 static unsigned in_ring;   /* requests issued to the ring and not yet reaped */
 static TLS unsigned ring_entered; /* the background thread registered ring ring_gen + 1 */
@@ -81,13 +82,15 @@ static unsigned nslots; /* registered file slots, one per request index below it
 /* The program closed the ring's descriptor: the number is not the library's any more. */
 static bool ring_lost(void)
 {
-	return !__atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) || ownfd_lost(ring.ring_fd);
+	return !__atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) ||
+	       ownfd_lost(__atomic_load_n(&ring_number, __ATOMIC_RELAXED));
 }
 
 /* The old ring holds nothing any more: time for ring_renew(). */
 static bool renew_due(void)
 {
-	return __atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) && ownfd_lost(ring.ring_fd) &&
+	return __atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) &&
+	       ownfd_lost(__atomic_load_n(&ring_number, __ATOMIC_RELAXED)) &&
 	       !__atomic_load_n(&in_ring, __ATOMIC_RELAXED);
 }
 
@@ -152,6 +155,7 @@ static int uring_init(void)
 	}
 	slots_init();
 	ring_gen++;
+	__atomic_store_n(&ring_number, ring.ring_fd, __ATOMIC_RELAXED);
 	__atomic_store_n(&ring_up, true, __ATOMIC_SEQ_CST);
 	return 0;
 }
@@ -269,6 +273,7 @@ static void ring_renew(void)
 	while (__atomic_load_n(&ring_peeks, __ATOMIC_SEQ_CST))
 		sched_yield(); /* a few loads: never long */
 	fd = ring.ring_fd;
+	__atomic_store_n(&ring_number, -1, __ATOMIC_RELAXED);
 	ring.int_flags &= (__u8)~RING_FLAG_REGISTERED;
 	ring.ring_fd = -1; /* io_uring_queue_exit() closes it: not the program's number */
 	ring.enter_ring_fd = -1;
@@ -692,7 +697,7 @@ static int uring_pollfds(struct pollfd *pfd, int max)
 {
 	if (max < 1 || ring_lost())
 		return 0;
-	pfd[0].fd = ring.ring_fd;
+	pfd[0].fd = __atomic_load_n(&ring_number, __ATOMIC_RELAXED);
 	pfd[0].events = POLLIN;
 	pfd[0].revents = 0;
 	return 1;
@@ -701,7 +706,8 @@ static int uring_pollfds(struct pollfd *pfd, int max)
 /* The old ring still holds requests the program can no longer be woken for by number. */
 static bool uring_poll_short(void)
 {
-	return __atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) && ownfd_lost(ring.ring_fd) &&
+	return __atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) &&
+	       ownfd_lost(__atomic_load_n(&ring_number, __ATOMIC_RELAXED)) &&
 	       __atomic_load_n(&in_ring, __ATOMIC_RELAXED);
 }
 
@@ -713,6 +719,7 @@ static void uring_fork_child(void)
 	memset(&ring, 0, sizeof(ring));
 	ring_up = false;
 	ring_peeks = 0;
+	ring_number = -1;
 	queue_head = queue_tail = NULL;
 	nslots = 0;
 	in_ring = 0;
