@@ -1085,13 +1085,17 @@ static void kaio_fds_check(void)
 	bool efd_lost = K.efd < 0 || ownfd_lost(K.efd);
 	unsigned losses = ownfd_losses();
 
+	/* Every request that named the lost eventfd is in: completions wake sleepers again. */
+	if (K.efd_stale && !K.cur.inflight && !K.old.inflight)
+		__atomic_store_n(&K.efd_stale, false, __ATOMIC_RELAXED);
+
 	if (losses == K.losses && !efd_lost && !poll_lost())
 		return;
 	__atomic_store_n(&K.losses, losses, __ATOMIC_RELAXED);
 	if (efd_lost && K.efd >= 0) {
 		ownfd_close(K.efd); /* lost: forgotten, not closed */
-		K.efd = -1;
-		K.efd_stale = true;
+		__atomic_store_n(&K.efd, -1, __ATOMIC_RELAXED);
+		__atomic_store_n(&K.efd_stale, true, __ATOMIC_RELAXED);
 	}
 	/* New descriptors only in a call of the program's (ownfd.c); until then, look often. */
 	if (!ownfd_may_open()) {
@@ -1100,18 +1104,21 @@ static void kaio_fds_check(void)
 		return;
 	}
 	if (K.efd < 0) {
-		K.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
-		if (K.efd < 0)
-			K.efd = -1;
+		int efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+
+		__atomic_store_n(&K.efd, efd < 0 ? -1 : efd, __ATOMIC_RELAXED);
 	}
 	poll_renew(K.efd);
 }
 
+/* Lock-free: a stale answer costs at most one more short nap, or one long one. */
 static bool kaio_poll_short(void)
 {
-	if (K.efd_stale && !K.cur.inflight && !K.old.inflight)
-		K.efd_stale = false; /* (a racy read: at worst one more short nap) */
-	return K.efd_stale || K.efd < 0 || poll_lost() ||
+	bool stale = __atomic_load_n(&K.efd_stale, __ATOMIC_RELAXED) &&
+		     (__atomic_load_n(&K.cur.inflight, __ATOMIC_RELAXED) ||
+		      __atomic_load_n(&K.old.inflight, __ATOMIC_RELAXED));
+
+	return stale || __atomic_load_n(&K.efd, __ATOMIC_RELAXED) < 0 || poll_lost() ||
 	       ownfd_losses() != __atomic_load_n(&K.losses, __ATOMIC_RELAXED);
 }
 

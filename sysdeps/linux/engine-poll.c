@@ -181,9 +181,12 @@ static bool stream_lost(const struct stream *s)
 	return (s->hold >= 0 && ownfd_lost(s->hold)) || (s->priv >= 0 && ownfd_lost(s->priv));
 }
 
+/* Lock-free: P.epfd is written with g.lock held, as an atomic. */
 bool poll_lost(void)
 {
-	return P.epfd < 0 || ownfd_lost(P.epfd);
+	int epfd = __atomic_load_n(&P.epfd, __ATOMIC_RELAXED);
+
+	return epfd < 0 || ownfd_lost(epfd);
 }
 
 /* Called after arm(): nothing waits, let go of the file. */
@@ -758,15 +761,14 @@ void poll_renew(int efd)
 		rn.nfailed = 0;
 		if (P.epfd >= 0 && ownfd_lost(P.epfd)) {
 			ownfd_close(P.epfd); /* lost: forgotten, not closed */
-			P.epfd = -1;
+			__atomic_store_n(&P.epfd, -1, __ATOMIC_RELAXED);
 		}
 		/* A new set only in a call of the program's (ownfd.c). */
 		if (P.epfd < 0 && ownfd_may_open()) {
-			P.epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
-			if (P.epfd < 0)
-				P.epfd = -1;
-			else
-				rn.new_set = true;
+			int epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
+
+			__atomic_store_n(&P.epfd, epfd < 0 ? -1 : epfd, __ATOMIC_RELAXED);
+			rn.new_set = epfd >= 0;
 		}
 		/* Meanwhile sleepers look every 10 ms (poll_lost()). */
 		if (P.epfd >= 0 && efd >= 0 && epoll_ctl(P.epfd, EPOLL_CTL_ADD, efd, &ev) < 0 &&
