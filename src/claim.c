@@ -264,11 +264,15 @@ static ssize_t claim_result(struct aiocb *cb)
 	return cb->__return_value;
 }
 
+/*
+ * A cancellation point only where it sleeps (wait_until()): taking a completion updates
+ * posixaio_fd()'s eventfd with g.lock held, with cancellation disabled.
+ */
 EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 {
 	struct timespec deadline, left;
 	struct aiocb *cb;
-	int err;
+	int err, cs;
 
 	if (!cbp) {
 		errno = EINVAL;
@@ -282,22 +286,28 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 		errno = err;
 		return -1;
 	}
+	cs = nocancel_begin();
 	g_lock();
 	claim_mode_on();
 	g_unlock();
 	while (!(cb = claim_take())) {
 		/* A zero timeout polls: no wait set up for it. */
 		if (timeout && !wait_time_left(&deadline, &left)) {
+			nocancel_end(cs);
 			errno = EAGAIN;
 			return -1;
 		}
 		/* Another thread may take what woke us: look again, to the same deadline. */
+		nocancel_end(cs);
 		err = wait_until(claim_waiting, NULL, timeout ? &deadline : NULL);
+		cs = nocancel_begin();
 		if (err && err != EAGAIN) {
+			nocancel_end(cs);
 			errno = err;
 			return -1;
 		}
 	}
+	nocancel_end(cs);
 	*cbp = cb;
 	return claim_result(cb);
 }
@@ -338,20 +348,23 @@ fail:
 	return n;
 }
 
+/* No cancellation point: its eventfd is updated with g.lock held. */
 EXPORT int posixaio_fd(void)
 {
-	int err = engine_get();
+	int err = engine_get(), cs;
 
 	if (err) {
 		errno = err;
 		return -1;
 	}
+	cs = nocancel_begin();
 	g_lock();
 	claim_mode_on();
 	claim_fds_lost();
 	if (!g.claim_ready)
 		err = claim_fds_open();
 	g_unlock();
+	nocancel_end(cs);
 	if (err) {
 		errno = err == EMFILE || err == ENFILE || err == ENOMEM ? err : EAGAIN;
 		return -1;
