@@ -201,6 +201,13 @@ void claim_release(const struct aiocb *cb, bool locked)
 		claim_fd_update();
 		return;
 	}
+	/*
+	 * aio_return() is async-signal-safe: a handler that interrupted this thread inside the
+	 * library may not take g.lock. The eventfd stays set (posixaio_fd() reports once more
+	 * than needed) until the next pass with g.lock held clears it.
+	 */
+	if (g_inside())
+		return;
 	g_lock();
 	claim_fd_update();
 	g_unlock();
