@@ -394,9 +394,16 @@ EXPORT void aio_init(const struct aioinit *init)
 	(void)init; /* a hint for glibc's thread pool; there is no such pool here */
 }
 
-/* The *64 names: on this ABI struct aiocb64 is struct aiocb. */
+/*
+ * The *64 names: on this ABI struct aiocb64 is struct aiocb. Not so where off_t has 32 bits
+ * (i386, armhf): there aio_offset is followed by padding in struct aiocb and has 64 bits in
+ * struct aiocb64, and one function cannot read both.
+ */
 #define ALIAS(name) __attribute__((alias(#name), visibility("default")))
-_Static_assert(sizeof(struct aiocb) == sizeof(struct aiocb64), "aiocb64 differs from aiocb");
+_Static_assert(sizeof(struct aiocb) == sizeof(struct aiocb64) &&
+		       sizeof(((struct aiocb *)0)->aio_offset) ==
+			       sizeof(((struct aiocb64 *)0)->aio_offset),
+	       "off_t has 32 bits: struct aiocb64 is not struct aiocb, libposixaio cannot be built");
 int aio_read64(struct aiocb64 *cb) ALIAS(aio_read);
 int aio_write64(struct aiocb64 *cb) ALIAS(aio_write);
 int aio_fsync64(int op, struct aiocb64 *cb) ALIAS(aio_fsync);

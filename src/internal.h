@@ -160,7 +160,7 @@ struct req {
  */
 static inline void *req_buf(const struct req *r, uint64_t done)
 {
-	return (void *)((uintptr_t)r->cb->aio_buf + done);
+	return (void *)((uintptr_t)r->cb->aio_buf + (uintptr_t)done);
 }
 
 /*
