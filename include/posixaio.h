@@ -45,8 +45,29 @@ ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout);
  * is its count (1 to IOV_MAX). The array and the buffers must stay unchanged until the
  * request completes. See aio_readv(3).
  */
+#if defined(__USE_FILE_OFFSET64) && !defined(__OFF_T_MATCHES_OFF64_T)
+/*
+ * With -D_FILE_OFFSET_BITS=64 on an ABI whose own off_t has 32 bits (i386, armhf), struct
+ * aiocb is glibc's struct aiocb64: these names then call the *64 entry points, as <aio.h>
+ * does for aio_read() and the others.
+ */
+#ifdef __REDIRECT_NTH
+extern int __REDIRECT_NTH(aio_readv, (struct aiocb * cb), aio_readv64);
+extern int __REDIRECT_NTH(aio_writev, (struct aiocb * cb), aio_writev64);
+#else
+#define aio_readv aio_readv64
+#define aio_writev aio_writev64
+#endif
+#else
 int aio_readv(struct aiocb *cb);
 int aio_writev(struct aiocb *cb);
+#endif
+
+#ifdef __USE_LARGEFILE64
+/* The same for struct aiocb64, whose aio_offset has 64 bits on every ABI. */
+int aio_readv64(struct aiocb64 *cb);
+int aio_writev64(struct aiocb64 *cb);
+#endif
 
 #define aio_iov aio_buf
 #define aio_iovcnt aio_nbytes

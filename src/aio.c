@@ -11,13 +11,26 @@
 
 #include "internal.h"
 
+/*
+ * The offset a read or write asks for, through the layout of the name it came in by. Where
+ * off_t has 32 bits, struct aiocb holds a 32-bit aio_offset and then padding a program need
+ * not set; struct aiocb64 (the *64 names, which -D_FILE_OFFSET_BITS=64 makes the POSIX names
+ * call) holds a 64-bit one in the same place. Every other field is where struct aiocb has it.
+ */
+static int64_t aiocb_offset(const struct aiocb *cb, int op)
+{
+	if (op & OP_OFF64)
+		return ((const struct aiocb64 *)cb)->aio_offset;
+	return cb->aio_offset;
+}
+
 int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 {
 	int err = sev_copy(sev, &cb->aio_sigevent);
 
 	if (err)
 		return err;
-	if ((op & ~OP_VEC) != OP_READ && (op & ~OP_VEC) != OP_WRITE)
+	if ((op & ~OP_FLAGS) != OP_READ && (op & ~OP_FLAGS) != OP_WRITE)
 		return 0;
 	if (cb->aio_reqprio < 0 || cb->aio_reqprio > AIO_PRIO_DELTA_MAX)
 		return EINVAL;
@@ -30,7 +43,8 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 	if ((op & OP_VEC) && cb->aio_nbytes > IOV_MAX)
 		return EINVAL;
 	/* A negative offset is an error only where offsets mean something. */
-	if (cb->aio_offset < 0 && cb->aio_fildes >= 0 && lseek(cb->aio_fildes, 0, SEEK_CUR) >= 0)
+	if (aiocb_offset(cb, op) < 0 && cb->aio_fildes >= 0 &&
+	    lseek64(cb->aio_fildes, 0, SEEK_CUR) >= 0)
 		return EINVAL;
 	return 0;
 }
@@ -43,6 +57,7 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	      struct req **ready, unsigned *nready)
 {
+	int64_t off = aiocb_offset(cb, op);
 	struct req *r;
 	bool bad;
 	int run = 1;
@@ -55,13 +70,13 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 		return EAGAIN;
 	claim_release(cb, true); /* a completion of this aiocb nobody claimed: not now */
 	r->cb = cb;
-	r->op = (uint8_t)(op & ~OP_VEC);
+	r->op = (uint8_t)(op & ~OP_FLAGS);
 	if (op & OP_VEC)
 		r->vec = true;
-	op &= ~OP_VEC;
+	op &= ~OP_FLAGS;
 	r->fd = cb->aio_fildes;
 	r->sev = *sev;
-	r->offset = (op == OP_READ || op == OP_WRITE) && cb->aio_offset >= 0 ? cb->aio_offset : -1;
+	r->offset = (op == OP_READ || op == OP_WRITE) && off >= 0 ? off : -1;
 	r->state = REQ_ISSUED;
 	bad = !fdq_fd_open(r->fd); /* before anything is sized for the number */
 	if (!bad && g.eng->reserve && g.eng->reserve(r) < 0) {
@@ -394,12 +409,50 @@ EXPORT void aio_init(const struct aioinit *init)
 	(void)init; /* a hint for glibc's thread pool; there is no such pool here */
 }
 
-/* The *64 names: on this ABI struct aiocb64 is struct aiocb. */
+/*
+ * The *64 names. struct aiocb64 differs from struct aiocb at most in aio_offset (and the
+ * padding after a 32-bit one): every other field the library reads or writes is in the same
+ * place, so the names that read no offset are the same functions on every ABI.
+ */
 #define ALIAS(name) __attribute__((alias(#name), visibility("default")))
-_Static_assert(sizeof(struct aiocb) == sizeof(struct aiocb64), "aiocb64 differs from aiocb");
-int aio_read64(struct aiocb64 *cb) ALIAS(aio_read);
-int aio_write64(struct aiocb64 *cb) ALIAS(aio_write);
+#define SAME_FIELD(f) (offsetof(struct aiocb, f) == offsetof(struct aiocb64, f))
+_Static_assert(sizeof(struct aiocb) == sizeof(struct aiocb64) && SAME_FIELD(aio_fildes) &&
+		       SAME_FIELD(aio_lio_opcode) && SAME_FIELD(aio_reqprio) &&
+		       SAME_FIELD(aio_buf) && SAME_FIELD(aio_nbytes) &&
+		       SAME_FIELD(aio_sigevent) && SAME_FIELD(__abs_prio) &&
+		       SAME_FIELD(__policy) && SAME_FIELD(__error_code) &&
+		       SAME_FIELD(__return_value) && SAME_FIELD(aio_offset),
+	       "struct aiocb64 differs from struct aiocb beyond aio_offset");
 int aio_fsync64(int op, struct aiocb64 *cb) ALIAS(aio_fsync);
 int aio_error64(const struct aiocb64 *cb) ALIAS(aio_error);
 ssize_t aio_return64(struct aiocb64 *cb) ALIAS(aio_return);
 int aio_cancel64(int fd, struct aiocb64 *cb) ALIAS(aio_cancel);
+
+#ifdef __OFF_T_MATCHES_OFF64_T
+/* off_t has 64 bits: struct aiocb64 is struct aiocb, and so are its offsets. */
+_Static_assert(sizeof(off_t) == sizeof(off64_t), "off_t is not off64_t");
+int aio_read64(struct aiocb64 *cb) ALIAS(aio_read);
+int aio_write64(struct aiocb64 *cb) ALIAS(aio_write);
+int aio_readv64(struct aiocb64 *cb) ALIAS(aio_readv);
+int aio_writev64(struct aiocb64 *cb) ALIAS(aio_writev);
+#else
+EXPORT int aio_read64(struct aiocb64 *cb)
+{
+	return submit_one((struct aiocb *)cb, OP_READ | OP_OFF64);
+}
+
+EXPORT int aio_write64(struct aiocb64 *cb)
+{
+	return submit_one((struct aiocb *)cb, OP_WRITE | OP_OFF64);
+}
+
+EXPORT int aio_readv64(struct aiocb64 *cb)
+{
+	return submit_one((struct aiocb *)cb, OP_READ | OP_VEC | OP_OFF64);
+}
+
+EXPORT int aio_writev64(struct aiocb64 *cb)
+{
+	return submit_one((struct aiocb *)cb, OP_WRITE | OP_VEC | OP_OFF64);
+}
+#endif

@@ -31,7 +31,7 @@ struct fdq {
 	uint8_t kind;
 	bool device;
 	dev_t dev; /* the open file the queue's requests are for, once classified */
-	ino_t ino;
+	ino64_t ino;
 };
 
 static bool is_sync(const struct req *r)
@@ -43,15 +43,15 @@ static bool is_sync(const struct req *r)
  * device: a character device or an anonymous inode, whose writes may block however asked.
  * dev and ino name the open file, to notice a descriptor closed and its number reused.
  */
-static int classify(int fd, bool *device, dev_t *dev, ino_t *ino)
+static int classify(int fd, bool *device, dev_t *dev, ino64_t *ino)
 {
-	struct stat st;
+	struct stat64 st;
 	int fl;
 
 	*device = false;
 	*dev = 0;
 	*ino = 0;
-	if (fstat(fd, &st) < 0)
+	if (fstat64(fd, &st) < 0)
 		return FDK_BAD;
 	*dev = st.st_dev;
 	*ino = st.st_ino;
@@ -70,7 +70,7 @@ int fd_classify(int fd)
 {
 	bool device;
 	dev_t dev;
-	ino_t ino;
+	ino64_t ino;
 
 	return classify(fd, &device, &dev, &ino);
 }
@@ -120,11 +120,11 @@ int fdq_kind(const struct req *r)
  */
 bool fdq_same_file(const struct req *r)
 {
-	struct stat st;
+	struct stat64 st;
 
 	if (!r->fdq || r->fdq->kind == FDK_UNKNOWN || r->fdq->kind == FDK_BAD)
 		return true;
-	return fstat(r->fd, &st) == 0 && st.st_dev == r->fdq->dev && st.st_ino == r->fdq->ino;
+	return fstat64(r->fd, &st) == 0 && st.st_dev == r->fdq->dev && st.st_ino == r->fdq->ino;
 }
 
 bool fdq_device(const struct req *r)

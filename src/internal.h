@@ -58,6 +58,13 @@ enum req_op {
 };
 /* Added to OP_READ or OP_WRITE where an operation is asked for: aio_readv(), aio_writev(). */
 #define OP_VEC 0x10
+/*
+ * Added where a request comes in by a *64 name (aio_read64(), lio_listio64()...): its aiocb
+ * is a struct aiocb64, whose aio_offset has 64 bits even where struct aiocb's has 32 (i386,
+ * armhf). aiocb_check() and req_start() read the offset through it, once; r->offset keeps it.
+ */
+#define OP_OFF64 0x20
+#define OP_FLAGS (OP_VEC | OP_OFF64)
 
 enum req_state {
 	REQ_FREE,
@@ -126,7 +133,7 @@ struct req {
 	struct lio *lio;
 	uint64_t done; /* bytes a stream write has already transferred */
 	int64_t res;
-	off_t offset; /* -1 on a stream */
+	int64_t offset; /* -1 on a stream; off_t may have 32 bits here, the offset 64 */
 	int fd;
 	uint32_t index; /* slot number, part of the token kept in the aiocb */
 	uint32_t lio_index; /* its place in its lio_listio() list */
@@ -160,7 +167,7 @@ struct req {
  */
 static inline void *req_buf(const struct req *r, uint64_t done)
 {
-	return (void *)((uintptr_t)r->cb->aio_buf + done);
+	return (void *)((uintptr_t)r->cb->aio_buf + (uintptr_t)done);
 }
 
 /*

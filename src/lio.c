@@ -154,8 +154,11 @@ static int lio_op(const struct aiocb *cb)
 	}
 }
 
-/* Called with g.lock held. Start every member; false when one could not start. */
-static bool start_members(struct aiocb *const list[], int nent, struct lio *l)
+/*
+ * Called with g.lock held. Start every member; false when one could not start. off64 is
+ * OP_OFF64 when the members are struct aiocb64 (lio_listio64()), else 0.
+ */
+static bool start_members(struct aiocb *const list[], int nent, struct lio *l, int off64)
 {
 	struct req *stack[LIO_BATCH], **ready = stack;
 	unsigned cap = LIO_BATCH, n = 0;
@@ -177,12 +180,12 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l)
 		if (!cb || cb->aio_lio_opcode == LIO_NOP)
 			continue;
 		op = lio_op(cb);
-		err = op < 0 ? EINVAL : aiocb_check(cb, op, &sev);
+		err = op < 0 ? EINVAL : aiocb_check(cb, op | off64, &sev);
 		if (!err && (op == OP_FSYNC || op == OP_FDSYNC) && !fsync_fd_ok(cb->aio_fildes))
 			err = EBADF;
 		l->place = (uint32_t)i;
 		if (!err)
-			err = req_start(cb, op, &sev, l, ready, &n);
+			err = req_start(cb, op | off64, &sev, l, ready, &n);
 		if (err) {
 			member_fail(cb, err);
 			ok = false;
@@ -199,7 +202,8 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l)
 	return ok;
 }
 
-EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sigevent *sig)
+static int listio(int mode, struct aiocb *const list[], int nent, struct sigevent *sig,
+		  int off64)
 {
 	struct sev lsev = { .notify = SIGEV_NONE };
 	struct lio *l;
@@ -248,7 +252,7 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	}
 	if (sev_needs_thread(&lsev))
 		bg_get();
-	ok = start_members(list, nent, l);
+	ok = start_members(list, nent, l, off64);
 	__atomic_sub_fetch(&l->pending, 1, __ATOMIC_ACQ_REL);
 	lio_member_notified(l); /* the guard */
 	g_unlock();
@@ -279,5 +283,18 @@ EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sig
 	return 0;
 }
 
+EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sigevent *sig)
+{
+	return listio(mode, list, nent, sig, 0);
+}
+
+/* The members are struct aiocb64: where off_t has 32 bits, their offsets are not (aio.c). */
+#ifdef __OFF_T_MATCHES_OFF64_T
 EXPORT int lio_listio64(int mode, struct aiocb64 *const list[], int nent, struct sigevent *sig)
 	__attribute__((alias("lio_listio")));
+#else
+EXPORT int lio_listio64(int mode, struct aiocb64 *const list[], int nent, struct sigevent *sig)
+{
+	return listio(mode, (struct aiocb *const *)list, nent, sig, OP_OFF64);
+}
+#endif

@@ -59,6 +59,7 @@ EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct 
 	return 0;
 }
 
+/* It reads no offset: the same function for struct aiocb64 (aio.c). */
 EXPORT int aio_suspend64(const struct aiocb64 *const list[], int nent,
 			 const struct timespec *timeout)
 	__attribute__((alias("aio_suspend")));

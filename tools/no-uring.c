@@ -19,13 +19,31 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
-#define ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define ARCH AUDIT_ARCH_AARCH64
+/*
+ * The architectures whose system calls the filter checks: the one it is built for and the
+ * other one its kernel runs, so that a 32-bit program run under a 64-bit no-uring (or the
+ * reverse) is refused io_uring as well. The rest pass untouched.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define ARCH_A AUDIT_ARCH_X86_64
+#define ARCH_B AUDIT_ARCH_I386
+#elif defined(__aarch64__) || defined(__arm__)
+#define ARCH_A AUDIT_ARCH_AARCH64
+#define ARCH_B AUDIT_ARCH_ARM
 #else
 #error "no-uring: add this architecture's AUDIT_ARCH value"
 #endif
+
+/*
+ * io_uring came after Linux 5.1 gave new system calls one number on every architecture, so
+ * these hold for both architectures of the pair (x86_64 and i386, arm64 and arm).
+ */
+#define NR_IO_URING_SETUP 425
+#define NR_IO_URING_ENTER 426
+#define NR_IO_URING_REGISTER 427
+_Static_assert(__NR_io_uring_setup == NR_IO_URING_SETUP && __NR_io_uring_enter == NR_IO_URING_ENTER &&
+		       __NR_io_uring_register == NR_IO_URING_REGISTER,
+	       "io_uring system call numbers differ here: give each architecture its own");
 
 #define DENY(nr, err)                                                                              \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),                                           \
@@ -73,12 +91,13 @@ int main(int argc, char **argv)
 	}
 	struct sock_filter filter[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_A, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_B, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		DENY(__NR_io_uring_setup, err),
-		DENY(__NR_io_uring_enter, err),
-		DENY(__NR_io_uring_register, err),
+		DENY(NR_IO_URING_SETUP, err),
+		DENY(NR_IO_URING_ENTER, err),
+		DENY(NR_IO_URING_REGISTER, err),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {

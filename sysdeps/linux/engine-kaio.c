@@ -261,7 +261,7 @@ static uint8_t fd_flags(const struct req *r)
 {
 	struct fdinfo *fi = fdinfo_slot(r->fd);
 	uint8_t slow;
-	struct stat st;
+	struct stat64 st;
 	int fl;
 
 	if (!fi)
@@ -270,7 +270,7 @@ static uint8_t fd_flags(const struct req *r)
 		return fi->flags;
 	fl = fcntl(r->fd, F_GETFL);
 	slow = fi->flags & (FD_SLOW_READ | FD_SLOW_WRITE);
-	if (slow && (fstat(r->fd, &st) < 0 || st.st_dev != fi->dev))
+	if (slow && (fstat64(r->fd, &st) < 0 || st.st_dev != fi->dev))
 		slow = 0;
 	fi->flags = FD_KNOWN | slow | (fl >= 0 && (fl & O_DIRECT) ? FD_DIRECT : 0);
 	return fi->flags;
@@ -279,9 +279,9 @@ static uint8_t fd_flags(const struct req *r)
 static void mark_slow(const struct req *r)
 {
 	struct fdinfo *fi = fdinfo_slot(r->fd);
-	struct stat st;
+	struct stat64 st;
 
-	if (!fi || fstat(r->fd, &st) < 0)
+	if (!fi || fstat64(r->fd, &st) < 0)
 		return;
 	if (st.st_dev != fi->dev)
 		fi->flags &= (uint8_t) ~(FD_SLOW_READ | FD_SLOW_WRITE);
@@ -378,7 +378,7 @@ static void finish(struct kreq *k, int64_t res)
 static ssize_t helper_rw(const struct kreq *k, uint64_t done, uint64_t total)
 {
 	struct req *r = k->r;
-	off_t off = (r->offset < 0 ? 0 : r->offset) + (off_t)done;
+	off64_t off = (r->offset < 0 ? 0 : r->offset) + (off64_t)done;
 
 	if (r->vec) {
 		struct iovec one;
@@ -388,13 +388,15 @@ static ssize_t helper_rw(const struct kreq *k, uint64_t done, uint64_t total)
 		if (n <= 0)
 			return n < 0 ? n : 0;
 		n = n > IOV_MAX ? IOV_MAX : n;
-		return r->op == OP_READ ? preadv(k->fd, iov, n, off) : pwritev(k->fd, iov, n, off);
+		return r->op == OP_READ ? preadv64(k->fd, iov, n, off)
+					: pwritev64(k->fd, iov, n, off);
 	} else {
 		uint64_t left = total - done;
 		size_t len = left > MAX_RW ? MAX_RW : left;
 		char *buf = req_buf(r, done);
 
-		return r->op == OP_READ ? pread(k->fd, buf, len, off) : pwrite(k->fd, buf, len, off);
+		return r->op == OP_READ ? pread64(k->fd, buf, len, off)
+					: pwrite64(k->fd, buf, len, off);
 	}
 }
 

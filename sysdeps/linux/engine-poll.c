@@ -135,12 +135,12 @@ static bool is_pty_master(int fd)
 static void setup(struct stream *s, int fd)
 {
 	struct termios tio;
-	struct stat st;
+	struct stat64 st;
 
 	s->how = HOW_NOWAIT;
 	s->chr = s->tty = s->fifo = false;
 	s->msg_flags = 0;
-	if (fstat(fd, &st) < 0)
+	if (fstat64(fd, &st) < 0)
 		return; /* the transfer reports the error */
 	s->fifo = S_ISFIFO(st.st_mode);
 	if (S_ISSOCK(st.st_mode)) {

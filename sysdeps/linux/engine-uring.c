@@ -495,7 +495,7 @@ static bool read_inline(struct req *r, size_t *budget)
 	v[0].iov_len = len;
 	v[1].iov_base = &scratch;
 	v[1].iov_len = 1;
-	n = preadv2(r->fd, v, 2, r->offset, RWF_NOWAIT);
+	n = preadv64v2(r->fd, v, 2, r->offset, RWF_NOWAIT);
 	if (n < 0)
 		return false; /* not cached, or not a file for this: the ring says what it says */
 	if ((size_t)n < len && n > 0) {
