@@ -2,60 +2,12 @@
 /*
  * aio_return is async-signal-safe also once posixaio_fd() put the library in claim mode,
  * where a result read by aio_return takes the completion off the claim list and may clear
- * posixaio_fd()'s eventfd: a timer firing every 100 us whose handler calls it on live aiocbs
- * never deadlocks the thread it interrupts, while that thread submits and reaps thousands of
- * requests.
+ * posixaio_fd()'s eventfd: tests/posix/error_in_fast_timer_handler.c (a timer firing every
+ * 100 us whose handler calls aio_error and aio_return on live aiocbs, while the interrupted
+ * thread submits and reaps thousands of requests), run in claim mode.
  */
-#include <sys/time.h>
-
 #include "ext.h"
 
-#define BATCH 8
-#define ROUNDS 10000
+#define BEFORE_TIMER() EXPECT(posixaio_fd() >= 0, "posixaio_fd failed: %s", errname(errno))
 
-static struct aiocb cbs[BATCH];
-static atomic_int ticks;
-
-static void tick(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	for (int i = 0; i < BATCH; i++)
-		if (aio_error(&cbs[i]) != EINPROGRESS)
-			aio_return(&cbs[i]);
-	atomic_fetch_add(&ticks, 1);
-	errno = saved;
-}
-
-static int test(void)
-{
-	static char buf[BATCH][512];
-	struct itimerval it = {{0, 100}, {0, 100}}, off = {{0, 0}, {0, 0}};
-	int fd = tmp_file_with(0, 65536, pattern_byte);
-
-	EXPECT(posixaio_fd() >= 0, "posixaio_fd failed: %s", errname(errno));
-	install_handler(SIGALRM, tick, SA_RESTART);
-	SYSCHECK(setitimer(ITIMER_REAL, &it, NULL));
-	for (int round = 0; round < ROUNDS; round++) {
-		for (int i = 0; i < BATCH; i++) {
-			aiocb_prep(&cbs[i], fd, buf[i], sizeof(buf[i]),
-				   (off_t)((round * BATCH + i) % 128) * 512);
-			EXPECT_OK(aio_read(&cbs[i]));
-		}
-		for (int i = 0; i < BATCH; i++) {
-			int err;
-
-			while ((err = aio_error(&cbs[i])) == EINPROGRESS)
-				;
-			EXPECT(err == 0, "read %d of round %d failed: %s", i, round, errname(err));
-			EXPECT(aio_return(&cbs[i]) == sizeof(buf[i]), "read %d of round %d short",
-			       i, round);
-		}
-	}
-	SYSCHECK(setitimer(ITIMER_REAL, &off, NULL));
-	EXPECT(atomic_load(&ticks) > 0, "the timer never fired");
-	return 0;
-}
-
-TEST_MAIN(test)
+#include "../posix/error_in_fast_timer_handler.c"
