@@ -249,11 +249,16 @@ static bool claim_waiting(void *arg)
 	return __atomic_load_n(&g.unclaimed, __ATOMIC_ACQUIRE) > 0;
 }
 
+/*
+ * Reaps blocking: when posixaio_fd() turned readable because the ring holds a completion that
+ * another thread is reaping right now, a zero-timeout aio_waitcomplete() waits the moment
+ * that thread needs to list it, rather than answer EAGAIN for a completion that is there.
+ */
 static struct aiocb *claim_take(void)
 {
 	struct aiocb *cb;
 
-	reap(false);
+	reap(true);
 	g_lock();
 	cb = claim_pop();
 	g_unlock();
