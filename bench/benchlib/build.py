@@ -11,7 +11,7 @@ import sys
 
 from .common import HERE, REPO, loud, tail
 
-PROGRAMS = ('scale', 'streams', 'notify', 'submit_time', 'probe')
+PROGRAMS = ('scale', 'streams', 'notify', 'submit_time', 'probe', 'threads')
 
 
 def first_line(cmd):

@@ -153,6 +153,41 @@ def submit_case(args, bindir, files, mode, size, env):
     return json_line(out)
 
 
+THREAD_COUNTS = (1, 2, 4)
+THREAD_DEPTH = 16
+THREAD_MODES = ('suspend', 'poll')
+
+
+def fio_threads_case(args, files, n, env, ioengine):
+    """fio --thread --numjobs=n: n threads in one process, 4 KiB cached random reads."""
+    cmd = ['fio', f'--name=t{n}', '--filename=' + files['pattern'], f'--size={DATA_SIZE}',
+           '--rw=randread', '--bs=4k', f'--iodepth={THREAD_DEPTH}', '--ioengine=' + ioengine,
+           '--invalidate=0', '--norandommap', '--thread', f'--numjobs={n}', '--group_reporting',
+           '--time_based', f'--runtime={args.runtime:g}', '--ramp_time=0',
+           '--output-format=json']
+    out, err, cpu = run(cmd, env=env, timeout=args.runtime + 30, cwd=args.dir)
+    try:
+        j = json.loads(out[out.index('{'):])['jobs'][0]
+    except (ValueError, KeyError, IndexError):
+        raise CaseError('fio printed no JSON result', tail(err + out))
+    if j.get('error'):
+        raise CaseError(f'fio job error {j["error"]} ({os.strerror(j["error"])})', tail(err))
+    d = j['read']
+    if not d.get('total_ios'):
+        raise CaseError('fio did no I/O', tail(err))
+    return {'iops': d['iops'], 'cpu_us_per_io': cpu * 1e6 / d['total_ios'],
+            'total_ios': d['total_ios']}
+
+
+def threads_case(args, bindir, files, n, mode, env):
+    cmd = [os.path.join(bindir, 'threads'), files['pattern'], str(n), mode, str(THREAD_DEPTH),
+           f'{args.threads_sec:g}']
+    out, err, cpu = run(cmd, env=env, timeout=args.threads_sec + 60)
+    r = json_line(out)
+    r['cpu_us_per_io'] = cpu * 1e6 / max(r['completions'], 1)
+    return r
+
+
 def build_cases(args, files, bindir, lib_variants):
     """(section, row, label, [(variant, env-or-None, fn(env))]) in running order."""
     cases = []
@@ -187,6 +222,19 @@ def build_cases(args, files, bindir, lib_variants):
     if 'stress' in args.sections:
         cases.append(('stress', 'aio', 'stress-ng --aio 1 --aio-requests 16', None, [
             (v, (lambda env: stress_case(args, env))) for v in [GLIBC] + lib_variants]))
+    if 'threads' in args.sections:
+        for n in THREAD_COUNTS:
+            variants = [(GLIBC, 'posixaio')] + [(e, 'posixaio') for e in lib_variants] + \
+                [(FIO_URING, 'io_uring')]
+            cases.append(('threads', f'fio-t{n}', f'fio --thread --numjobs={n}', None, [
+                (v, (lambda env, n=n, eng=eng: fio_threads_case(args, files, n, env, eng)))
+                for v, eng in variants]))
+        for mode in THREAD_MODES:
+            for n in THREAD_COUNTS:
+                cases.append(('threads', f'{mode}-t{n}', f'{n} threads waiting by {mode}', None, [
+                    (v, (lambda env, n=n, mode=mode: threads_case(args, bindir, files, n, mode,
+                                                                  env)))
+                    for v in [GLIBC] + lib_variants]))
     if 'submit' in args.sections:
         for row, label, mode, size in SUBMIT_ROWS:
             cases.append(('submit', row, label, None, [
@@ -210,6 +258,10 @@ def quick_metric(section, r):
         return f'{r["mb_per_s"]:.0f} MB/s'
     if section == 'notify':
         return f'{r["per_sec"]:,.0f}/s, {r["cpu_us_per_completion"]:.2f} us CPU each'
+    if section == 'threads' and 'iops' in r:
+        return f'{r["iops"]:,.0f} IOPS, {r["cpu_us_per_io"]:.2f} us CPU/IO'
+    if section == 'threads':
+        return f'{r["per_sec"]:,.0f}/s, least thread {r["least_thread_share"]:.2f} of a fair share'
     if section == 'submit':
         return f'{r["submit_us"]:.1f} us in the call, {r["done_us"]:.0f} us to completion'
     return f'{r["bogo_ops_per_sec"]:,.0f} bogo-ops/s'

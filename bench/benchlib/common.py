@@ -15,7 +15,7 @@ DOCS = os.path.join(REPO, 'docs')
 MiB = 1 << 20
 
 DATA_SIZE = 256 * MiB           # each of the three data files
-SECTIONS = ('fio', 'scale', 'streams', 'notify', 'stress', 'submit')
+SECTIONS = ('fio', 'threads', 'scale', 'streams', 'notify', 'stress', 'submit')
 
 # Variants.  "glibc" runs the program as it is; the engine variants preload the library.
 GLIBC = 'glibc'

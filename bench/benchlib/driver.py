@@ -17,7 +17,7 @@ from .common import DOCS, EXIT_FAILED, EXIT_NO_LIBRARY, MAX_HANGS, CaseError, lo
 from .data import prepare_data, warm_page_cache
 from .engines import env_for, probe_engine
 from .plot import plot
-from .report import Report, markdown
+from .report import Report, glibc_ahead_line, markdown
 from .settings import parse_args
 
 
@@ -81,6 +81,7 @@ def finish(args, results, failures, lib, engine_state, engine_note, files, info,
             shutil.copy(os.path.join(args.out, 'bench.png'), os.path.join(DOCS, 'bench.png'))
         log(f'wrote {DOCS}/bench-results.md and bench.png')
     log(f'raw results: {args.out}')
+    log(glibc_ahead_line(rep))
 
     if failures:
         loud(f'{len(failures)} case(s) FAILED; see "Failures" above and {args.out}/raw.jsonl')

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The plot (bench.png): four panels of median ratios with min-max whiskers and the targets,
+# The plot (bench.png): five panels of median ratios with min-max whiskers and the targets,
 # drawn by gnuplot from the ratios Report.plot holds.
 
 import os
@@ -12,13 +12,15 @@ COLOURS = {GLIBC: '#9b59b6', 'uring': '#16a085', 'kaio': '#2980b9', FIO_LIBAIO: 
 
 
 def plot(args, rep, png):
-    """Four panels of median ratios with min-max whiskers and targets; error text or None."""
+    """Five panels of median ratios with min-max whiskers and targets; error text or None."""
     panels = [
         ('fio', 'fio: IOPS / fio io_uring (same run)', [GLIBC] + rep.engines + [FIO_LIBAIO],
          False),
         ('scale', 'scale: pread time / aio time per request (log)', [GLIBC] + rep.engines, True),
         ('streams', 'streams: MB/s / two blocking threads', [GLIBC] + rep.engines, False),
         ('notify', 'notification: rate / glibc (log)', [GLIBC] + rep.engines, True),
+        ('threads', 'threads: fio --thread IOPS / fio io_uring (same threads)',
+         [GLIBC] + rep.engines, False),
     ]
     panels = [p for p in panels if rep.plot.get(p[0])]
     if not panels:
@@ -27,7 +29,7 @@ def plot(args, rep, png):
     if not shutil.which('gnuplot'):
         return 'gnuplot is not installed (apt-get install gnuplot-nox)'
     term = None
-    for t in ('pngcairo size 1500,1000 font "sans,10"', 'png size 1500,1000'):
+    for t in ('pngcairo size 2100,1000 font "sans,10"', 'png size 2100,1000'):
         r = subprocess.run(['gnuplot', '-e', f'set terminal {t}; set output "/dev/null"; plot x'],
                            capture_output=True, text=True, timeout=60)
         if r.returncode == 0 and not r.stderr.strip():
@@ -39,7 +41,7 @@ def plot(args, rep, png):
     na_note = '; ' + ', '.join(f'{e}: {rep.state[e]}' for e in na) if na else ''
     script = [f'set terminal {term}', f'set output "{png}"', 'set termoption noenhanced',
               'set style fill solid 0.85 border -1', 'set key top left opaque',
-              'set grid ytics', 'set xtics nomirror', 'set multiplot layout 2,2 title '
+              'set grid ytics', 'set xtics nomirror', 'set multiplot layout 2,3 title '
               f'"libposixaio benchmark, {args.reps} repetition{"s" if args.reps > 1 else ""}: '
               f'bars median ratio, whiskers min-max, black dashes targets{na_note}"']
     for name, title, variants, logy in panels:

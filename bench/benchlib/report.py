@@ -4,7 +4,7 @@
 # the ratios its panel of the plot draws in Report.plot.
 
 from .cases import (FIO_JOBS, NOTIFY_DEPTH, NOTIFY_MODES, SCALE_KS, STREAM_ROWS, SUBMIT_ROWS,
-                    VERIFY_SIZE)
+                    THREAD_COUNTS, THREAD_DEPTH, THREAD_MODES, VERIFY_SIZE)
 from .common import DATA_SIZE, FIO_LIBAIO, FIO_URING, GLIBC, THREADS, MiB
 from .stats import Verdicts, cell, flat_vs_pread, paired, stats, values
 
@@ -117,6 +117,71 @@ class Report(Verdicts):
         if name == 'fsync':
             return '≥0.9x: ' + self.target('fsync job IOPS vs fio io_uring', v, ratio, 0.9)
         return ''
+
+    # -- threads --
+    def threads_table(self):
+        lines = table_head('Case', 'Variant', 'Rate (IOPS)', 'vs fio io_uring', 'vs glibc',
+                           'vs 1 thread', 'CPU µs/IO', 'Target')
+        panel = self.plot['threads'] = []
+        rows = [(f'fio-t{n}', n, f'fio --thread --numjobs={n}', 'iops') for n in THREAD_COUNTS]
+        rows += [(f'{m}-t{n}', n, f'{n} thread{"s" if n > 1 else ""} waiting by {m}', 'per_sec')
+                 for m in THREAD_MODES for n in THREAD_COUNTS]
+        for row, n, label, metric in rows:
+            fio = row.startswith('fio')
+            one = row.rsplit('-', 1)[0] + '-t1'
+
+            def row_cells(v, key, ratio):
+                gl = stats(paired(self.res, key, ('threads', row, GLIBC), metric))
+                up = stats(paired(self.res, key, ('threads', one, v), metric))
+                goal = ''
+                if v in self.engines:
+                    goals = ['≥1x glibc: ' + self.target(f'{label} vs glibc', v, gl, 1.0)]
+                    if fio and n > 1:
+                        goals.append('≥0.9x io_uring: ' + self.target(
+                            f'{label} vs fio io_uring', v, ratio, 0.9))
+                    if n == 2:
+                        goals.append('≥1x 1 thread: ' + self.target(
+                            f'{label} vs 1 thread', v, up, 1.0))
+                    goal = '; '.join(goals)
+                return [self.median(key, metric),
+                        (self.ratio(ratio) if v != FIO_URING else '1') if fio else '—',
+                        self.ratio(gl) if v != GLIBC else '1',
+                        self.ratio(up) if n > 1 else '1',
+                        self.median(key, 'cpu_us_per_io')], goal
+
+            variants = [GLIBC] + self.engines + ([FIO_URING] if fio else [])
+            plot_row = self.variant_lines(lines, label, 'threads', row, variants,
+                                          FIO_URING if fio else GLIBC, metric, row_cells)
+            if fio:
+                plot_row['target'] = 0.9 if n > 1 else None
+                panel.append((f'fio t{n}', plot_row))
+        return lines
+
+    # -- where glibc is ahead --
+    def glibc_ahead(self):
+        """Every (label, engine, ratio) where glibc's median beats the library's."""
+        rows = [('fio', j[0], j[1], 'iops', False) for j in FIO_JOBS]
+        rows += [('threads', f'fio-t{n}', f'fio --thread --numjobs={n}', 'iops', False)
+                 for n in THREAD_COUNTS]
+        rows += [('threads', f'{m}-t{n}', f'{n} thread{"s" if n > 1 else ""} waiting by {m}',
+                  'per_sec', False) for m in THREAD_MODES for n in THREAD_COUNTS]
+        rows += [('scale', f'k{k}', f'scale {k:,} outstanding', 'aio_ns_per_req', True)
+                 for k in SCALE_KS]
+        rows += [('streams', f'{k}-d{d}', f'{k}, {d} outstanding', 'mb_per_s', False)
+                 for k, d in STREAM_ROWS]
+        rows += [('notify', m, f'SIGEV_{m.upper()}', 'per_sec', False) for m in NOTIFY_MODES]
+        rows += [('stress', 'aio', 'stress-ng --aio', 'bogo_ops_per_sec', False)]
+        rows += [('submit', r[0], f'submit time, {r[1]}', 'submit_us', True)
+                 for r in SUBMIT_ROWS]
+        ahead = []
+        for section, row, label, metric, lower in rows:
+            if section not in self.args.sections:
+                continue
+            for v in self.engines:
+                s = stats(paired(self.res, (section, row, v), (section, row, GLIBC), metric))
+                if s and (s[0] > 1 if lower else s[0] < 1):
+                    ahead.append((label, v, 1 / s[0] if lower else s[0]))
+        return ahead
 
     # -- scale --
     def scale_table(self):
@@ -235,6 +300,14 @@ class Report(Verdicts):
         return lines
 
 
+def glibc_ahead_line(rep):
+    ahead = rep.glibc_ahead()
+    if not ahead:
+        return 'glibc is ahead on no row.'
+    return 'glibc is ahead on: ' + '; '.join(f'{label} on {v} ({r:.2f}x glibc)'
+                                             for label, v, r in ahead) + '.'
+
+
 def markdown(args, rep, info, engine_note, failures, command, started, took):
     sec = args.sections
     body = {}
@@ -248,6 +321,8 @@ def markdown(args, rep, info, engine_note, failures, command, started, took):
         body['notify'] = rep.notify_table()
     if 'submit' in sec:
         body['submit'] = rep.submit_table()
+    if 'threads' in sec:
+        body['threads'] = rep.threads_table()
 
     md = ['# libposixaio benchmark results', '',
           f'Measured {started} in {took / 60:.1f} min with `{command}` '
@@ -267,7 +342,8 @@ def markdown(args, rep, info, engine_note, failures, command, started, took):
               'scale': '## 2. Scale: K outstanding aio_reads on one descriptor',
               'streams': '## 3. Streams: pipe and socketpair',
               'notify': '## 4. Notification',
-              'submit': '## 6. Submit time: how long the submitting call holds the caller'}
+              'submit': '## 6. Submit time: how long the submitting call holds the caller',
+              'threads': '## 7. Threads: several threads submitting at once'}
     intro = {
         'fio': f'`fio --ioengine=posixaio` (glibc, or under `LD_PRELOAD` with each engine) '
                f'against `--ioengine=io_uring` and `libaio`, {args.runtime:g} s per run, '
@@ -286,10 +362,18 @@ def markdown(args, rep, info, engine_note, failures, command, started, took):
                   'median of 21 calls per repetition (5 with --quick), each waited for with '
                   'aio_suspend before the next; ratio: library / glibc in the same repetition.',
     }
-    for s in ('fio', 'scale', 'streams', 'notify', 'submit'):
+    intro['threads'] = (
+        f'4 KiB random reads of a page-cached file, {THREAD_DEPTH} in flight per thread.  '
+        '`fio --thread --numjobs=N --group_reporting` (posixaio under each variant, and '
+        'fio\'s io_uring engine with the same threads); then `bench/threads.c`: N threads, '
+        'each on its own descriptor, waiting by `aio_suspend` on its list or by polling '
+        '`aio_error` with `sched_yield` between empty rounds.  "vs 1 thread": the same '
+        'variant\'s one-thread rate in the same repetition.')
+    for s in ('fio', 'threads', 'scale', 'streams', 'notify', 'submit'):
         if s in body:
             md += ['', titles[s], '', intro[s], ''] + body[s]
-    md[fill:fill] = rep.targets_table()
+    md[fill:fill] = rep.targets_table() + ['', '### Where glibc is ahead', '',
+                                            glibc_ahead_line(rep)]
     md += ['', '## Failures', '']
     if failures:
         for r, s, row, v, msg, detail in failures:

@@ -71,4 +71,5 @@ def parse_args(description):
     args.notify_sec = 0.5 if q else 2.0
     args.stress_sec = 1 if q else 5
     args.submit_reps = 5 if q else 21
+    args.threads_sec = 0.5 if q else 2.0
     return args
