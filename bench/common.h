@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Helpers shared by the benchmark programs (scale.c, streams.c, notify.c, submit_time.c,
+ * Helpers shared by the benchmark programs (scale.c, streams.c, notify.c, submit_time.c, threads.c,
  * probe.c).
  *
  * The programs are built against glibc's <aio.h> only, never against libposixaio: the driver
