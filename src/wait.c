@@ -253,12 +253,20 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 	}
 }
 
+#define TIME_T_MAX ((time_t)((1ULL << (sizeof(time_t) * 8 - 1)) - 1))
+
 /* The CLOCK_MONOTONIC time rel from now, in deadline. 0, or EINVAL for a bad rel. */
 int wait_deadline(const struct timespec *rel, struct timespec *deadline)
 {
 	if (rel->tv_sec < 0 || rel->tv_nsec < 0 || rel->tv_nsec >= 1000000000L)
 		return EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, deadline);
+	/* The largest timeouts saturate, a deadline that never comes, rather than overflow. */
+	if (rel->tv_sec >= TIME_T_MAX - deadline->tv_sec) {
+		deadline->tv_sec = TIME_T_MAX;
+		deadline->tv_nsec = 999999999L;
+		return 0;
+	}
 	deadline->tv_sec += rel->tv_sec;
 	deadline->tv_nsec += rel->tv_nsec;
 	if (deadline->tv_nsec >= 1000000000L) {
