@@ -38,7 +38,17 @@ int posixaio_fd(void);
  * passed with nothing complete (*cbp NULL), EINTR on a signal, EINVAL for a bad timeout, or
  * the request's own error (*cbp set). See aio_waitcomplete(3).
  */
+#if defined(__USE_TIME_BITS64) && __TIMESIZE == 32
+/* -D_TIME_BITS=64 where time_t has 32 bits: the name that reads a 64-bit struct timespec. */
+#ifdef __REDIRECT
+extern ssize_t __REDIRECT(aio_waitcomplete, (struct aiocb * *cbp, struct timespec *timeout),
+			  __aio_waitcomplete_time64);
+#else
+#define aio_waitcomplete __aio_waitcomplete_time64
+#endif
+#else
 ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout);
+#endif
 
 /*
  * Vectored requests, as on FreeBSD: aio_buf points to an array of struct iovec, aio_nbytes

@@ -324,6 +324,21 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 	return claim_result(cb);
 }
 
+/* What posixaio.h calls for aio_waitcomplete() in a program built with -D_TIME_BITS=64. */
+#if __TIMESIZE == 32
+EXPORT ssize_t __aio_waitcomplete_time64(struct aiocb **cbp, struct timespec_time64 *timeout)
+{
+	struct timespec ts;
+
+	if (timeout && timespec_from_time64(timeout, &ts))
+		ts = (struct timespec){ 0, -1 };
+	return aio_waitcomplete(cbp, timeout ? &ts : NULL);
+}
+#else
+EXPORT ssize_t __aio_waitcomplete_time64(struct aiocb **cbp, struct timespec *timeout)
+	__attribute__((alias("aio_waitcomplete")));
+#endif
+
 static int claim_fds_open(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN };

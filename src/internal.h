@@ -360,6 +360,25 @@ int ownfd_close(int fd);            /* the library lets go of it (not closed if 
 int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout);
 int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadline);
 int wait_deadline(const struct timespec *rel, struct timespec *deadline);
+
+/*
+ * glibc's struct __timespec64, which programs built with -D_TIME_BITS=64 pass where time_t
+ * has 32 bits (i386, armhf): a 64-bit tv_sec and a 32-bit tv_nsec beside 32 bits of padding
+ * the program need not set. Elsewhere it is struct timespec itself.
+ */
+#if __TIMESIZE == 32
+struct timespec_time64 {
+	int64_t tv_sec;
+#if __BYTE_ORDER == __BIG_ENDIAN
+	int32_t pad;
+	int32_t tv_nsec;
+#else
+	int32_t tv_nsec;
+	int32_t pad;
+#endif
+};
+int timespec_from_time64(const struct timespec_time64 *t, struct timespec *out);
+#endif
 int wait_time_left(const struct timespec *deadline, struct timespec *out);
 void waiters_wake(void);
 void wait_fork_child(void);

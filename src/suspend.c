@@ -63,3 +63,24 @@ EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct 
 EXPORT int aio_suspend64(const struct aiocb64 *const list[], int nent,
 			 const struct timespec *timeout)
 	__attribute__((alias("aio_suspend")));
+
+/*
+ * What <aio.h> calls for aio_suspend() in a program built with -D_TIME_BITS=64: glibc's name
+ * on ABIs whose time_t has 32 bits, the same function where it has 64.
+ */
+#if __TIMESIZE == 32
+EXPORT int __aio_suspend_time64(const struct aiocb *const list[], int nent,
+				const struct timespec_time64 *timeout)
+{
+	struct timespec ts;
+
+	/* A bad one stays bad, for aio_suspend() to refuse where it refuses its own. */
+	if (timeout && timespec_from_time64(timeout, &ts))
+		ts = (struct timespec){ 0, -1 };
+	return aio_suspend(list, nent, timeout ? &ts : NULL);
+}
+#else
+EXPORT int __aio_suspend_time64(const struct aiocb *const list[], int nent,
+				const struct timespec *timeout)
+	__attribute__((alias("aio_suspend"), nonnull(1)));
+#endif

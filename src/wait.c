@@ -276,6 +276,18 @@ int wait_deadline(const struct timespec *rel, struct timespec *deadline)
 	return 0;
 }
 
+#if __TIMESIZE == 32
+/* Read a struct __timespec64: 0, or EINVAL for a bad one; seconds past time_t's saturate. */
+int timespec_from_time64(const struct timespec_time64 *t, struct timespec *out)
+{
+	if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000L)
+		return EINVAL;
+	out->tv_sec = t->tv_sec > TIME_T_MAX ? TIME_T_MAX : (time_t)t->tv_sec;
+	out->tv_nsec = t->tv_nsec;
+	return 0;
+}
+#endif
+
 /*
  * aio_suspend() is async-signal-safe. A signal handler that interrupted this thread inside
  * the library (taking, holding or releasing one of its locks) must take none of them nor
