@@ -102,14 +102,11 @@ static bool claim_listed(struct req *r)
 /* Called with g.lock held: take r off the head of the list and free it. */
 static void claim_drop_head(void)
 {
-	struct req *r = g.claim_head;
+	struct req *r = fifo_pop(&g.claims);
 
-	g.claim_head = r->next;
-	if (!g.claim_head)
-		g.claim_tail = NULL;
 	g.nclaim--;
 	claim_listed(r);
-	if (!g.claim_head)
+	if (fifo_empty(&g.claims))
 		__atomic_store_n(&g.unclaimed, 0, __ATOMIC_RELEASE);
 	req_free(r);
 }
@@ -122,7 +119,7 @@ static bool claimed(struct req *r)
 /* Called with g.lock held: free what was claimed in the middle of the list. */
 static void claim_compact(void)
 {
-	struct req **p = &g.claim_head, *r, *last = NULL;
+	struct req **p = &g.claims.head, *r, *last = NULL;
 
 	while ((r = *p)) {
 		if (!claimed(r)) {
@@ -134,7 +131,7 @@ static void claim_compact(void)
 		g.nclaim--;
 		req_free(r);
 	}
-	g.claim_tail = last;
+	g.claims.tail = last;
 }
 
 /* Called with g.lock held: r's result is about to be published. */
@@ -156,20 +153,15 @@ void claim_push(struct req *r)
 		return;
 	}
 	r->state = REQ_CLAIM;
-	r->next = NULL;
-	if (g.claim_tail)
-		g.claim_tail->next = r;
-	else
-		g.claim_head = r;
-	g.claim_tail = r;
+	fifo_push(&g.claims, r);
 	g.nclaim++;
 	if (!g.claim_mode) {
-		while (g.claim_head && (claimed(g.claim_head) || g.nclaim > CLAIM_KEEP))
+		while (g.claims.head && (claimed(g.claims.head) || g.nclaim > CLAIM_KEEP))
 			claim_drop_head();
 		return;
 	}
 	__atomic_add_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
-	while (g.claim_head && claimed(g.claim_head))
+	while (g.claims.head && claimed(g.claims.head))
 		claim_drop_head();
 	/* Claimed entries behind one the program keeps: do not let them pile up. */
 	if (g.nclaim > 2 * __atomic_load_n(&g.unclaimed, __ATOMIC_RELAXED) + CLAIM_KEEP)
@@ -216,8 +208,8 @@ void claim_release(const struct aiocb *cb, bool locked)
 /* Called with g.lock held: the oldest unclaimed completion's aiocb, now claimed, or NULL. */
 static struct aiocb *claim_pop(void)
 {
-	while (g.claim_head) {
-		struct req *r = g.claim_head;
+	while (g.claims.head) {
+		struct req *r = g.claims.head;
 		struct aiocb *cb = r->cb;
 		bool mine = claim_listed(r);
 
@@ -238,7 +230,7 @@ static void claim_mode_on(void)
 	if (g.claim_mode)
 		return;
 	__atomic_store_n(&g.claim_mode, true, __ATOMIC_RELEASE);
-	for (struct req *r = g.claim_head; r; r = r->next)
+	for (struct req *r = g.claims.head; r; r = r->next)
 		n += !claimed(r);
 	__atomic_store_n(&g.unclaimed, n, __ATOMIC_RELEASE);
 }
@@ -406,7 +398,7 @@ void claim_fork_child(void)
 		ownfd_close(g.claim_epfd);
 		ownfd_close(g.claim_efd);
 	}
-	g.claim_head = g.claim_tail = NULL;
+	fifo_init(&g.claims);
 	g.nclaim = 0;
 	g.unclaimed = 0;
 	g.claim_mode = false;

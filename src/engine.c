@@ -8,6 +8,7 @@
  * AIO; =uring or =kaio force one, and a forced engine that cannot start is an error on
  * stderr and ENOSYS (EAGAIN for a lack of resources) from every call.
  */
+#include <assert.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,24 @@ void g_unlock(void)
 	tl_locked = false;
 	pthread_mutex_unlock(&g.lock);
 	inside_leave();
+}
+
+/*
+ * Let g.lock go inside a locked span and take it back (the delivery loop, req_deliver()):
+ * the thread's lock state stays true, and tl_inside stays up, so that a handler running in
+ * between still takes no lock.
+ */
+void g_drop(void)
+{
+	assert(tl_locked);
+	tl_locked = false;
+	pthread_mutex_unlock(&g.lock);
+}
+
+void g_retake(void)
+{
+	pthread_mutex_lock(&g.lock);
+	tl_locked = true;
 }
 
 bool g_locked(void)

@@ -24,8 +24,8 @@
 
 struct fdq {
 	struct req *head, *tail;       /* incomplete requests, in submission order */
-	struct req *rq_head, *rq_tail; /* held reads of a stream */
-	struct req *wq_head, *wq_tail; /* held writes of a stream or an O_APPEND file */
+	FIFO(struct req) rq; /* held reads of a stream */
+	FIFO(struct req) wq; /* held writes of a stream or an O_APPEND file */
 	unsigned nreq;
 	unsigned rd_issued, wr_issued;
 	uint8_t kind;
@@ -132,42 +132,6 @@ bool fdq_device(const struct req *r)
 	return r->fdq && fdq_kind(r) == FDK_STREAM && r->fdq->device;
 }
 
-static void push(struct req **head, struct req **tail, struct req *r)
-{
-	r->next = NULL;
-	if (*tail)
-		(*tail)->next = r;
-	else
-		*head = r;
-	*tail = r;
-}
-
-static struct req *pop(struct req **head, struct req **tail)
-{
-	struct req *r = *head;
-
-	*head = r->next;
-	if (!*head)
-		*tail = NULL;
-	return r;
-}
-
-static void unqueue(struct req **head, struct req **tail, struct req *r)
-{
-	struct req *p = NULL, *c;
-
-	for (c = *head; c && c != r; c = c->next)
-		p = c;
-	if (!c)
-		return;
-	if (p)
-		p->next = c->next;
-	else
-		*head = c->next;
-	if (*tail == c)
-		*tail = p;
-}
-
 static void count_issued(struct fdq *q, const struct req *r)
 {
 	if (r->op == OP_READ)
@@ -185,11 +149,11 @@ static bool may_run(struct fdq *q, struct req *r)
 		return true;
 	if (fdq_kind(r) == FDK_STREAM) {
 		if (r->op == OP_READ)
-			return q->rd_issued == 0 && !q->rq_head;
-		return q->wr_issued == 0 && !q->wq_head;
+			return q->rd_issued == 0 && fifo_empty(&q->rq);
+		return q->wr_issued == 0 && fifo_empty(&q->wq);
 	}
 	if (q->kind == FDK_APPEND && r->op == OP_WRITE)
-		return q->wr_issued == 0 && !q->wq_head;
+		return q->wr_issued == 0 && fifo_empty(&q->wq);
 	return true;
 }
 
@@ -223,9 +187,9 @@ int fdq_enqueue(struct req *r)
 	fdq_kind(r); /* know the file now, to recognise it when r's turn comes */
 	bg_get(); /* its predecessor may end while the program is away */
 	if (r->op == OP_READ)
-		push(&q->rq_head, &q->rq_tail, r);
+		fifo_push(&q->rq, r);
 	else if (r->op == OP_WRITE)
-		push(&q->wq_head, &q->wq_tail, r);
+		fifo_push(&q->wq, r);
 	return 0;
 }
 
@@ -250,9 +214,9 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned ma
 	if (r->state == REQ_HELD) {
 		bg_put(1);
 		if (r->op == OP_READ)
-			unqueue(&q->rq_head, &q->rq_tail, r);
+			fifo_remove(&q->rq, r);
 		else if (r->op == OP_WRITE)
-			unqueue(&q->wq_head, &q->wq_tail, r);
+			fifo_remove(&q->wq, r);
 	} else if (r->op == OP_READ) {
 		q->rd_issued--;
 	} else if (r->op == OP_WRITE) {
@@ -271,10 +235,10 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned ma
 		q->kind = FDK_UNKNOWN;
 		return;
 	}
-	if (q->rq_head && q->rd_issued == 0)
-		take(q, pop(&q->rq_head, &q->rq_tail), ready, nready);
-	if (q->wq_head && q->wr_issued == 0)
-		take(q, pop(&q->wq_head, &q->wq_tail), ready, nready);
+	if (!fifo_empty(&q->rq) && q->rd_issued == 0)
+		take(q, fifo_pop(&q->rq), ready, nready);
+	if (!fifo_empty(&q->wq) && q->wr_issued == 0)
+		take(q, fifo_pop(&q->wq), ready, nready);
 	h = q->head;
 	if (h->state == REQ_HELD && is_sync(h))
 		take(q, h, ready, nready);

@@ -42,6 +42,7 @@
 #include <sys/uio.h>
 
 #include "config.h"
+#include "list.h"
 
 #define EXPORT __attribute__((visibility("default")))
 /*
@@ -119,7 +120,7 @@ struct lio {
 	unsigned refs;    /* members not yet freed, the caller, the background queue */
 	bool hold;        /* LIO_WAIT: the caller delivers its members' notifications */
 	uint32_t place;   /* list index of the member being started */
-	struct req *held, *held_tail; /* finished members whose notification it holds */
+	FIFO(struct req) held; /* finished members whose notification it holds */
 	struct sev sev;
 };
 
@@ -241,8 +242,8 @@ struct posixaio {
 	bool bg_running;
 	bool exiting; /* exit() has begun: the background thread stops writing into aiocbs */
 	/* Notifications the background thread delivers, in order: requests, then lists. */
-	struct req *bg_reqs, *bg_reqs_tail;
-	struct lio *bg_lios, *bg_lios_tail;
+	FIFO(struct req) bg_reqs;
+	FIFO(struct lio) bg_lios;
 	int bg_efd; /* wakes the background thread for them */
 	bool bg_kicked; /* bg_efd was written since the background thread last looked */
 	bool sq_pending; /* the engine holds submissions a failed enter left behind */
@@ -253,7 +254,7 @@ struct posixaio {
 	 * Requests completed and notified but not yet claimed (claim.c), oldest first. Until
 	 * the program asks for them (claim_mode), only the last CLAIM_KEEP are kept.
 	 */
-	struct req *claim_head, *claim_tail;
+	FIFO(struct req) claims;
 	unsigned nclaim;   /* in the list, claimed or not */
 	unsigned unclaimed; /* atomic */
 	bool claim_mode;
@@ -276,6 +277,8 @@ int engine_get(void); /* 0 or errno: the engine is up */
 void reap(bool block);
 void g_lock(void);
 void g_unlock(void);
+void g_drop(void);
+void g_retake(void);
 bool g_locked(void);
 bool g_inside(void);
 struct tstate *tstate_get(void);
@@ -290,6 +293,7 @@ struct req *req_slot(const struct aiocb *cb);
 void req_complete(struct req *r, int64_t res);
 void req_issue(struct req **reqs, unsigned n);
 void req_finish_deferred(void);
+void req_deliver(struct req *reqs, struct lio *lios);
 /*
  * Which notifications of what this thread completes the background thread delivers instead
  * of this thread: signals inside a submitting call (its caller must not get its own signal

@@ -32,12 +32,7 @@ void lio_member_notified(struct lio *l)
 	if (__atomic_sub_fetch(&l->members, 1, __ATOMIC_ACQ_REL) == 0 &&
 	    sev_needs_thread(&l->sev)) {
 		l->refs++;
-		l->next = NULL;
-		if (g.bg_lios_tail)
-			g.bg_lios_tail->next = l;
-		else
-			g.bg_lios = l;
-		g.bg_lios_tail = l;
+		fifo_push(&g.bg_lios, l);
 		bg_wake();
 	}
 	lio_put(l);
@@ -85,21 +80,9 @@ static struct req *in_list_order(struct req *held)
  */
 static void lio_deliver_held(struct lio *l)
 {
-	struct req *held, *r, *next;
-
 	g_lock();
 	l->hold = false;
-	held = l->held;
-	l->held = l->held_tail = NULL;
-	pthread_mutex_unlock(&g.lock);
-	held = in_list_order(held);
-	for (r = held; r; r = r->next)
-		sev_deliver(&r->sev);
-	pthread_mutex_lock(&g.lock);
-	for (r = held; r; r = next) {
-		next = r->next;
-		req_notified(r);
-	}
+	req_deliver(in_list_order(fifo_take(&l->held)), NULL);
 	g_unlock();
 }
 

@@ -336,29 +336,10 @@ static int64_t now_ms(void)
 /* Called with g.lock held: deliver what submitting threads left to this thread, in order. */
 static void bg_deliver_queued(void)
 {
-	while (g.bg_reqs || g.bg_lios) {
-		struct req *reqs = g.bg_reqs, *r, *next;
-		struct lio *lios = g.bg_lios, *l, *lnext;
+	while (!fifo_empty(&g.bg_reqs) || !fifo_empty(&g.bg_lios)) {
+		struct req *reqs = fifo_take(&g.bg_reqs);
 
-		g.bg_reqs = g.bg_reqs_tail = NULL;
-		g.bg_lios = g.bg_lios_tail = NULL;
-		pthread_mutex_unlock(&g.lock);
-		for (r = reqs; r; r = r->next)
-			sev_deliver(&r->sev);
-		for (l = lios; l; l = l->next)
-			sev_deliver(&l->sev);
-		pthread_mutex_lock(&g.lock);
-		/* Members first: a list they complete joins the queue behind them. */
-		for (r = reqs; r; r = next) {
-			next = r->next;
-			req_notified(r);
-		}
-		for (l = lios; l; l = lnext) {
-			lnext = l->next;
-			bg_put(1);
-			lio_put(l);
-		}
-		waiters_wake();
+		req_deliver(reqs, fifo_take(&g.bg_lios));
 	}
 }
 
@@ -514,8 +495,8 @@ void notify_fork_child(void)
 	g.bg_needed = 0;
 	g.bg_running = false;
 	g.bg_kicked = false;
-	g.bg_reqs = g.bg_reqs_tail = NULL;
-	g.bg_lios = g.bg_lios_tail = NULL;
+	fifo_init(&g.bg_reqs);
+	fifo_init(&g.bg_lios);
 	ownfd_close(g.bg_efd); /* the parent's: shared with it */
 	g.bg_efd = -1;
 }

@@ -24,7 +24,7 @@
 #endif
 
 /* Requests finished by this thread while it held g.lock, in order: notified when it lets go. */
-static TLS struct req *tl_done, *tl_done_tail;
+static TLS FIFO(struct req) tl_done;
 /*
  * Set inside aio_read()/aio_write()/aio_fsync()/lio_listio(): what completes there is
  * notified by the background thread, not by the caller's own thread before the call
@@ -309,12 +309,7 @@ static void req_finish_locked(struct req *r, int64_t res)
 			__atomic_store_n(&r->lio->failed, true, __ATOMIC_RELAXED);
 		__atomic_sub_fetch(&r->lio->pending, 1, __ATOMIC_ACQ_REL);
 	}
-	r->next = NULL;
-	if (tl_done_tail)
-		tl_done_tail->next = r;
-	else
-		tl_done = r;
-	tl_done_tail = r;
+	fifo_push(&tl_done, r);
 	if (nready)
 		issue_again(ready, nready);
 }
@@ -325,30 +320,20 @@ static void req_finish_locked(struct req *r, int64_t res)
  * unwinds in a loop and never as deep recursion.
  */
 static TLS bool tl_finishing;
-static TLS struct req *tl_later, *tl_later_tail;
+static TLS FIFO(struct req) tl_later;
 
 /* Called with g.lock held. */
 static void finish(struct req *r, int64_t res)
 {
 	if (tl_finishing) {
 		r->res = res;
-		r->next = NULL;
-		if (tl_later_tail)
-			tl_later_tail->next = r;
-		else
-			tl_later = r;
-		tl_later_tail = r;
+		fifo_push(&tl_later, r);
 		return;
 	}
 	tl_finishing = true;
 	req_finish_locked(r, res);
-	while (tl_later) {
-		r = tl_later;
-		tl_later = r->next;
-		if (!tl_later)
-			tl_later_tail = NULL;
+	while ((r = fifo_pop(&tl_later)))
 		req_finish_locked(r, r->res);
-	}
 	tl_finishing = false;
 }
 
@@ -393,13 +378,7 @@ static struct req *hold_for_lio_waiters(struct req *list)
 		next = r->next;
 		r->next = NULL;
 		if (r->lio && r->lio->hold && sev_needs_thread(&r->sev)) {
-			struct lio *l = r->lio;
-
-			if (l->held_tail)
-				l->held_tail->next = r;
-			else
-				l->held = r;
-			l->held_tail = r;
+			fifo_push(&r->lio->held, r);
 			continue;
 		}
 		*tail = r;
@@ -425,11 +404,7 @@ static struct req *signals_for_later(struct req *list, uint8_t mode)
 		r->next = NULL;
 		if (sig ? mode & NOTIFY_LATER_SIGNALS
 			: r->sev.notify == SIGEV_THREAD && (mode & NOTIFY_LATER_CALLBACKS)) {
-			if (g.bg_reqs_tail)
-				g.bg_reqs_tail->next = r;
-			else
-				g.bg_reqs = r;
-			g.bg_reqs_tail = r;
+			fifo_push(&g.bg_reqs, r);
 			queued = true;
 			continue;
 		}
@@ -442,29 +417,47 @@ static struct req *signals_for_later(struct req *list, uint8_t mode)
 }
 
 /*
- * Called with g.lock held, from g_unlock(): deliver the sigevents of what this thread
- * finished (outside the lock: they are system calls and may create threads), then free.
+ * Called with g.lock held: deliver the sigevents of reqs, then of lios, outside the lock
+ * (they are system calls and may create threads), then let go of each and wake waiters.
+ * The one delivery loop, for a thread's own completions, a LIO_WAIT caller's members and
+ * the background thread's queue. Lists come only from that queue, which holds a reference
+ * and a reason for the background thread for each.
  */
+void req_deliver(struct req *reqs, struct lio *lios)
+{
+	struct req *r, *next;
+	struct lio *l, *lnext;
+
+	g_drop();
+	for (r = reqs; r; r = r->next)
+		sev_deliver(&r->sev);
+	for (l = lios; l; l = l->next)
+		sev_deliver(&l->sev);
+	g_retake();
+	/* Members first: a list they complete joins the background queue behind them. */
+	for (r = reqs; r; r = next) {
+		next = r->next;
+		req_notified(r);
+	}
+	for (l = lios; l; l = lnext) {
+		lnext = l->next;
+		bg_put(1);
+		lio_put(l);
+	}
+	waiters_wake();
+}
+
+/* Called with g.lock held, from g_unlock(): notify what this thread finished, then free. */
 void req_finish_deferred(void)
 {
-	while (tl_done) {
-		struct req *list = tl_done, *r, *next;
+	while (!fifo_empty(&tl_done)) {
+		struct req *list = hold_for_lio_waiters(fifo_take(&tl_done));
 
-		tl_done = tl_done_tail = NULL;
-		list = hold_for_lio_waiters(list);
 		/* Once exit() has begun the background thread delivers nothing more. */
 		if (tl_notify_later && g.bg_running &&
 		    !__atomic_load_n(&g.exiting, __ATOMIC_ACQUIRE))
 			list = signals_for_later(list, tl_notify_later);
-		pthread_mutex_unlock(&g.lock);
-		for (r = list; r; r = r->next)
-			sev_deliver(&r->sev);
-		pthread_mutex_lock(&g.lock);
-		for (r = list; r; r = next) {
-			next = r->next;
-			req_notified(r);
-		}
-		waiters_wake();
+		req_deliver(list, NULL);
 	}
 }
 
@@ -479,8 +472,8 @@ void req_fork_child(void)
 		free(retired[--nretired]);
 	g.nslabs = g.cap_slabs = 0;
 	g.free = NULL;
-	tl_done = tl_done_tail = NULL;
-	tl_later = tl_later_tail = NULL;
+	fifo_init(&tl_done);
+	fifo_init(&tl_later);
 	tl_finishing = false;
 }
 

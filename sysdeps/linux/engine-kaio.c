@@ -168,7 +168,7 @@ static struct {
 	struct fdtab fds; /* struct fdinfo by descriptor */
 	int hold_min; /* where duplicates are placed */
 	bool submitting;
-	struct req *later, *later_tail; /* issued while submitting: taken by the same loop */
+	FIFO(struct req) later; /* issued while submitting: taken by the same loop */
 	uint64_t inline_left; /* of INLINE_BUDGET, for the submission under way */
 } K = { .efd = -1, .fds = FDTAB_INIT(struct fdinfo) };
 
@@ -945,14 +945,8 @@ static void route(struct req *r)
  */
 static void later_add(struct req **reqs, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		reqs[i]->next = NULL;
-		if (K.later_tail)
-			K.later_tail->next = reqs[i];
-		else
-			K.later = reqs[i];
-		K.later_tail = reqs[i];
-	}
+	for (unsigned i = 0; i < n; i++)
+		fifo_push(&K.later, reqs[i]);
 }
 
 static void pump(void)
@@ -962,17 +956,14 @@ static void pump(void)
 	K.submitting = true;
 	K.inline_left = INLINE_BUDGET;
 	do {
-		while (K.later) {
-			struct req *r = K.later;
+		struct req *r;
 
-			K.later = r->next;
-			if (!K.later)
-				K.later_tail = NULL;
+		while ((r = fifo_pop(&K.later))) {
 			r->next = NULL;
 			route(r);
 		}
 		kick();
-	} while (K.later);
+	} while (!fifo_empty(&K.later));
 	K.submitting = false;
 }
 

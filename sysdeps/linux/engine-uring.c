@@ -76,7 +76,7 @@ static unsigned in_ring;   /* requests issued to the ring and not yet reaped */
 static TLS unsigned ring_entered; /* the background thread registered ring ring_gen + 1 */
 static TLS int ring_index = -1;   /* and holds this registered index, or -1 */
 /* Requests waiting for the background thread to issue them, oldest first. */
-static struct req *queue_head, *queue_tail;
+static FIFO(struct req) queue;
 static unsigned nslots; /* registered file slots, one per request index below it */
 
 /* The program closed the ring's descriptor: the number is not the library's any more. */
@@ -97,12 +97,7 @@ static bool renew_due(void)
 /* Called with g.lock held: r waits for the background thread, behind the others. */
 static void enqueue(struct req *r)
 {
-	r->next = NULL;
-	if (queue_tail)
-		queue_tail->next = r;
-	else
-		queue_head = r;
-	queue_tail = r;
+	fifo_push(&queue, r);
 }
 
 /* io_uring's answer to a call on the ring's number says the number is not the ring's. */
@@ -206,9 +201,8 @@ static bool ring_enterable(void)
  */
 static void queue_drop_held(void)
 {
-	struct req *q = queue_head, *held = NULL;
+	struct req *q = fifo_take(&queue), *held = NULL;
 
-	queue_head = queue_tail = NULL;
 	while (q) {
 		struct req *next = q->next;
 
@@ -233,14 +227,10 @@ static void queue_drop_held(void)
 /* Called with g.lock held: no ring could be made; what waits for one fails. */
 static void queue_fail(void)
 {
-	while (queue_head) {
-		struct req *r = queue_head;
+	struct req *r;
 
-		queue_head = r->next;
-		if (!queue_head)
-			queue_tail = NULL;
+	while ((r = fifo_pop(&queue)))
 		req_complete(r, -EAGAIN);
-	}
 }
 
 /*
@@ -261,7 +251,7 @@ static void ring_renew(void)
 		g_unlock();
 		return;
 	}
-	for (struct req *q = queue_head; q && ring_enterable(); q = q->next) {
+	for (struct req *q = queue.head; q && ring_enterable(); q = q->next) {
 		if (q->flags & RF_HOLDS_FILE) {
 			/* Its file is in the old ring's table: issued there first. */
 			g_unlock();
@@ -283,7 +273,7 @@ static void ring_renew(void)
 	nslots = 0;
 	if (uring_init() < 0)
 		queue_fail();
-	else if (queue_head)
+	else if (!fifo_empty(&queue))
 		bg_wake();
 	g_unlock();
 }
@@ -566,15 +556,11 @@ static void uring_issue(void)
 	}
 	if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED))
 		flush();
-	while (queue_head) {
+	while (!fifo_empty(&queue)) {
 		unsigned n = 0;
 
-		while (queue_head && n < 64) {
-			batch[n++] = queue_head;
-			queue_head = queue_head->next;
-		}
-		if (!queue_head)
-			queue_tail = NULL;
+		while (n < 64 && (batch[n] = fifo_pop(&queue)))
+			n++;
 		issue(batch, n);
 	}
 }
@@ -582,20 +568,7 @@ static void uring_issue(void)
 /* Called with g.lock held: take r out of the queue if it waits there. */
 static bool unqueue(struct req *r)
 {
-	struct req **p;
-
-	for (p = &queue_head; *p; p = &(*p)->next) {
-		if (*p != r)
-			continue;
-		*p = r->next;
-		if (queue_tail == r) {
-			queue_tail = NULL;
-			for (struct req *q = queue_head; q; q = q->next)
-				queue_tail = q;
-		}
-		return true;
-	}
-	return false;
+	return fifo_remove(&queue, r);
 }
 
 /* Called with g.lock held, so r cannot complete and be reused meanwhile. */
@@ -720,7 +693,7 @@ static void uring_fork_child(void)
 	ring_up = false;
 	ring_peeks = 0;
 	ring_number = -1;
-	queue_head = queue_tail = NULL;
+	fifo_init(&queue);
 	nslots = 0;
 	in_ring = 0;
 	ring_entered = 0;
