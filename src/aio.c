@@ -247,6 +247,7 @@ EXPORT ssize_t aio_return(struct aiocb *cb)
 /* Called with g.lock held, as r's result is published: answer whoever waits to cancel it. */
 void cancel_watch_done(struct req *r, int64_t res)
 {
+	LOCK_HELD();
 	for (struct cancel_watch *w = r->watch; w; w = w->next) {
 		w->r = NULL;
 		w->res = res;
@@ -277,6 +278,8 @@ static bool cancel_call_done(void *arg)
 static void cancel_one(struct req *r, struct cancel_call *c)
 {
 	struct cancel_watch *w;
+
+	LOCK_HELD();
 
 	/*
 	 * Skip what is done already (an earlier cancel in this loop may have finished it). A
@@ -317,6 +320,8 @@ static void cancel_one(struct req *r, struct cancel_call *c)
 static void cancel_unwatch(struct cancel_watch *w)
 {
 	struct cancel_watch **p;
+
+	LOCK_HELD();
 
 	if (!w->r)
 		return;

@@ -34,6 +34,7 @@
  */
 static bool claim_fds_lost(void)
 {
+	LOCK_HELD();
 	if (!__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
 		return false;
 	if (!ownfd_lost(g.claim_efd) && !ownfd_lost(g.claim_epfd))
@@ -50,6 +51,8 @@ static void claim_fd_update(void)
 {
 	bool want = __atomic_load_n(&g.unclaimed, __ATOMIC_ACQUIRE) > 0;
 	uint64_t v = 1;
+
+	LOCK_HELD();
 
 	if (!__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE) || want == g.claim_armed ||
 	    claim_fds_lost())
@@ -92,6 +95,8 @@ static bool claim_listed(struct req *r)
 {
 	uint64_t want = listed(r);
 
+	LOCK_HELD();
+
 	if (!__atomic_compare_exchange_n(&r->claim, &want, 0, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return false;
@@ -103,6 +108,8 @@ static bool claim_listed(struct req *r)
 static void claim_drop_head(void)
 {
 	struct req *r = fifo_pop(&g.claims);
+
+	LOCK_HELD();
 
 	g.nclaim--;
 	claim_listed(r);
@@ -121,6 +128,8 @@ static void claim_compact(void)
 {
 	struct req **p = &g.claims.head, *r, *last = NULL;
 
+	LOCK_HELD();
+
 	while ((r = *p)) {
 		if (!claimed(r)) {
 			last = r;
@@ -137,6 +146,7 @@ static void claim_compact(void)
 /* Called with g.lock held: r's result is about to be published. */
 void claim_publish(struct req *r)
 {
+	LOCK_HELD();
 	__atomic_store_n(&r->claim_cb, (uintptr_t)r->cb, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->claim, (uint64_t)r->gen << 1, __ATOMIC_RELEASE);
 }
@@ -145,6 +155,8 @@ void claim_publish(struct req *r)
 void claim_push(struct req *r)
 {
 	uint64_t published = (uint64_t)r->gen << 1;
+
+	LOCK_HELD();
 
 	if (!__atomic_compare_exchange_n(&r->claim, &published, listed(r), false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -208,6 +220,7 @@ void claim_release(const struct aiocb *cb, bool locked)
 /* Called with g.lock held: the oldest unclaimed completion's aiocb, now claimed, or NULL. */
 static struct aiocb *claim_pop(void)
 {
+	LOCK_HELD();
 	while (g.claims.head) {
 		struct req *r = g.claims.head;
 		struct aiocb *cb = r->cb;
@@ -226,6 +239,8 @@ static struct aiocb *claim_pop(void)
 static void claim_mode_on(void)
 {
 	unsigned n = 0;
+
+	LOCK_HELD();
 
 	if (g.claim_mode)
 		return;

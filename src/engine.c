@@ -100,6 +100,8 @@ struct tstate *tstate_get(void)
 {
 	struct tstate *t = tl_ts;
 
+	LOCK_HELD();
+
 	if (t)
 		return t;
 	t = calloc(1, sizeof(*t));

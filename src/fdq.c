@@ -97,6 +97,7 @@ static struct fdq *fdq_get(int fd)
  */
 bool fdq_fd_open(int fd)
 {
+	LOCK_HELD();
 	if (fd < 0)
 		return false;
 	if (fdtab_find(&fds, fd))
@@ -121,6 +122,8 @@ int fdq_kind(const struct req *r)
 bool fdq_same_file(const struct req *r)
 {
 	struct stat64 st;
+
+	LOCK_HELD();
 
 	if (!r->fdq || r->fdq->kind == FDK_UNKNOWN || r->fdq->kind == FDK_BAD)
 		return true;
@@ -164,6 +167,8 @@ static bool may_run(struct fdq *q, struct req *r)
 int fdq_enqueue(struct req *r)
 {
 	struct fdq *q = fdq_get(r->fd);
+
+	LOCK_HELD();
 
 	if (!q)
 		return -ENOMEM;
@@ -210,6 +215,8 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned ma
 	struct fdq *q = r->fdq;
 	struct req *h;
 
+	LOCK_HELD();
+
 	(void)max;
 	if (r->state == REQ_HELD) {
 		bg_put(1);
@@ -248,6 +255,8 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned ma
 struct req *fdq_first(int fd)
 {
 	struct fdq **slot = fdtab_find(&fds, fd);
+
+	LOCK_HELD();
 
 	return slot && *slot ? (*slot)->head : NULL;
 }

@@ -13,11 +13,20 @@
  * under the lock again, the request is freed and waiting threads are woken (wait.c). After
  * the result is published the library never touches the aiocb again.
  *
- * Locks. g.lock guards the slabs, the descriptor queues, the waiter list and the engine's
- * submission side. g.reap_lock lets one thread at a time drain the engine's completions; it
- * is taken before g.lock, never after. Completions found while g.lock is held (a submission
- * that fails at once, a held request cancelled) are queued per thread and finished when
- * that thread releases the lock, so req_complete() may be called from anywhere.
+ * Locks, in the one order they are taken: a thread that holds one takes only those after it.
+ * (1) init_lock (engine.c) while the engine starts; fork()'s prepare handler takes it too.
+ * (2) g.reap_lock: one thread at a time drains the engine's completions. (3) g.lock: the
+ * slabs, the descriptor queues, the waiter and claim lists, the background thread's queues
+ * and every engine's submission side and records. (4) The native AIO helpers' queue lock
+ * (engine-kaio.c). (5) ownfd.c's track_lock, a leaf, while a page of its registry is made.
+ * The SIGEV_THREAD pool's lock (notify.c) is taken with none of these held: notifications
+ * go out with g.lock let go. A function whose comment says "called with g.lock held" checks
+ * it (LOCK_HELD(), where assertions are on); g.lock is let go inside a locked span only by
+ * g_drop()/g_retake(), which keep the thread's view of what it holds true. None of them is
+ * taken by aio_error(), aio_return() or aio_suspend() in a signal handler that interrupted
+ * its thread inside the library (g_inside()). Completions found while g.lock is held (a
+ * submission that fails at once, a held request cancelled) are queued per thread and
+ * finished when that thread releases the lock, so req_complete() may be called from anywhere.
  *
  * Threads. The background thread (notify.c) runs while any request needs a thread of the
  * library: a signal or a callback to deliver, a held request to issue when its predecessor
@@ -31,6 +40,7 @@
 #define POSIXAIO_INTERNAL_H
 
 #include <aio.h>
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -280,6 +290,8 @@ void g_unlock(void);
 void g_drop(void);
 void g_retake(void);
 bool g_locked(void);
+/* What a "called with g.lock held" comment says, checked where assertions are on. */
+#define LOCK_HELD() assert(g_locked())
 bool g_inside(void);
 struct tstate *tstate_get(void);
 

@@ -18,6 +18,7 @@
 /* Called with g.lock held. */
 void lio_put(struct lio *l)
 {
+	LOCK_HELD();
 	if (--l->refs == 0)
 		free(l);
 }
@@ -29,6 +30,7 @@ void lio_put(struct lio *l)
  */
 void lio_member_notified(struct lio *l)
 {
+	LOCK_HELD();
 	if (__atomic_sub_fetch(&l->members, 1, __ATOMIC_ACQ_REL) == 0 &&
 	    sev_needs_thread(&l->sev)) {
 		l->refs++;
@@ -146,6 +148,8 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l, i
 	struct req *stack[LIO_BATCH], **ready = stack;
 	unsigned cap = LIO_BATCH, n = 0;
 	bool ok = true;
+
+	LOCK_HELD();
 
 	if (nent > LIO_BATCH) {
 		struct req **big = malloc((size_t)nent * sizeof(*big));

@@ -336,6 +336,7 @@ static int64_t now_ms(void)
 /* Called with g.lock held: deliver what submitting threads left to this thread, in order. */
 static void bg_deliver_queued(void)
 {
+	LOCK_HELD();
 	while (!fifo_empty(&g.bg_reqs) || !fifo_empty(&g.bg_lios)) {
 		struct req *reqs = fifo_take(&g.bg_reqs);
 
@@ -351,6 +352,7 @@ static void bg_deliver_queued(void)
  */
 static void bg_efd_check(void)
 {
+	LOCK_HELD();
 	if (g.bg_efd >= 0 && ownfd_lost(g.bg_efd)) {
 		ownfd_close(g.bg_efd);
 		g.bg_efd = -1;
@@ -381,6 +383,8 @@ void bg_wake(void)
 {
 	static const uint64_t one = 1;
 
+	LOCK_HELD();
+
 	bg_efd_check();
 	if (g.bg_kicked || !ownfd_use(g.bg_efd))
 		return; /* a lost one was written as it went: the thread is awake */
@@ -401,6 +405,7 @@ bool bg_self(void)
 /* Called with g.lock held: may the background thread leave now? */
 static bool bg_idle(void)
 {
+	LOCK_HELD();
 	/* Requests it issued count in bg_needed: io_uring would cancel them if it left. */
 	return g.bg_needed == 0;
 }
@@ -460,6 +465,7 @@ static void *bg_thread(void *arg)
 /* Called with g.lock held: make sure the background thread runs. 0 or -EAGAIN. */
 int bg_start(void)
 {
+	LOCK_HELD();
 	bg_efd_check();
 	if (g.bg_running)
 		return 0;
@@ -473,6 +479,7 @@ int bg_start(void)
 /* Called with g.lock held: one more request needs the background thread. */
 void bg_get(void)
 {
+	LOCK_HELD();
 	g.bg_needed++;
 	if (g.eng)
 		bg_start(); /* else the work is done whenever the program next calls the library */
@@ -481,6 +488,7 @@ void bg_get(void)
 /* Called with g.lock held. */
 void bg_put(unsigned n)
 {
+	LOCK_HELD();
 	g.bg_needed -= n;
 }
 

@@ -120,6 +120,8 @@ struct req *req_alloc(void)
 	struct req *r;
 	uint32_t index, gen;
 
+	LOCK_HELD();
+
 	if (!g.free && slab_grow() < 0)
 		return NULL;
 	r = g.free;
@@ -135,6 +137,7 @@ struct req *req_alloc(void)
 /* Called with g.lock held. */
 void req_free(struct req *r)
 {
+	LOCK_HELD();
 	free(r->iov);
 	r->iov = NULL;
 	__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED); /* read by aio_return(), unlocked */
@@ -158,6 +161,8 @@ struct req *req_lookup(const struct aiocb *cb)
 	uint32_t slot = (uint32_t)cb->__abs_prio, gen = (uint32_t)cb->__policy;
 	struct req *r;
 
+	LOCK_HELD();
+
 	if (slot == 0 || slot > g.nslabs * REQ_SLAB)
 		return NULL;
 	slot--;
@@ -172,6 +177,8 @@ struct req *req_lookup(const struct aiocb *cb)
 void req_issue(struct req **reqs, unsigned n)
 {
 	unsigned i;
+
+	LOCK_HELD();
 
 	for (i = 0; i < n; i++) {
 		struct req *r = reqs[i];
@@ -260,6 +267,8 @@ static void req_finish_locked(struct req *r, int64_t res)
 	struct req *ready[4];
 	unsigned nready = 0;
 
+	LOCK_HELD();
+
 	if (r->state != REQ_ISSUED && r->state != REQ_HELD)
 		return; /* a second report for the same request: never complete twice */
 	if (write_continues(r, res)) {
@@ -325,6 +334,7 @@ static TLS FIFO(struct req) tl_later;
 /* Called with g.lock held. */
 static void finish(struct req *r, int64_t res)
 {
+	LOCK_HELD();
 	if (tl_finishing) {
 		r->res = res;
 		fifo_push(&tl_later, r);
@@ -355,6 +365,7 @@ void req_complete(struct req *r, int64_t res)
  */
 void req_notified(struct req *r)
 {
+	LOCK_HELD();
 	__atomic_store_n(&r->notify_gen, 0, __ATOMIC_RELEASE);
 	if (r->flags & RF_NOTIFY)
 		bg_put(1);
@@ -373,6 +384,8 @@ void req_notified(struct req *r)
 static struct req *hold_for_lio_waiters(struct req *list)
 {
 	struct req *keep = NULL, **tail = &keep, *r, *next;
+
+	LOCK_HELD();
 
 	for (r = list; r; r = next) {
 		next = r->next;
@@ -396,6 +409,8 @@ static struct req *signals_for_later(struct req *list, uint8_t mode)
 {
 	struct req *keep = NULL, **tail = &keep, *r, *next;
 	bool queued = false;
+
+	LOCK_HELD();
 
 	for (r = list; r; r = next) {
 		bool sig = r->sev.notify == SIGEV_SIGNAL || r->sev.notify == SIGEV_THREAD_ID;
@@ -428,6 +443,8 @@ void req_deliver(struct req *reqs, struct lio *lios)
 	struct req *r, *next;
 	struct lio *l, *lnext;
 
+	LOCK_HELD();
+
 	g_drop();
 	for (r = reqs; r; r = r->next)
 		sev_deliver(&r->sev);
@@ -450,6 +467,7 @@ void req_deliver(struct req *reqs, struct lio *lios)
 /* Called with g.lock held, from g_unlock(): notify what this thread finished, then free. */
 void req_finish_deferred(void)
 {
+	LOCK_HELD();
 	while (!fifo_empty(&tl_done)) {
 		struct req *list = hold_for_lio_waiters(fifo_take(&tl_done));
 

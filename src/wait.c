@@ -36,6 +36,8 @@ void waiters_wake(void)
 	static const uint64_t one = 1;
 	struct waiter *w;
 
+	LOCK_HELD();
+
 	for (w = g.waiters; w; w = w->next) {
 		/* A lost one was written as it went: that thread is awake. */
 		if (!ownfd_use(w->efd))
@@ -80,6 +82,8 @@ static void leave(void *arg)
 static int thread_efd(void)
 {
 	struct tstate *t = tstate_get();
+
+	LOCK_HELD();
 
 	if (!t)
 		return -1;

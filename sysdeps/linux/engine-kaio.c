@@ -222,6 +222,8 @@ static struct kreq *kreq_of(const struct req *r, bool grow)
 {
 	uint32_t slab = r->index / REQ_SLAB;
 
+	LOCK_HELD();
+
 	if (slab >= K.nslabs) {
 		unsigned n = K.nslabs ? 2 * K.nslabs : 16;
 		struct kreq **t;
@@ -295,6 +297,8 @@ static void hold(struct kreq *k)
 	struct fdinfo *fi = fdinfo_slot(k->r->fd);
 	int d;
 
+	LOCK_HELD();
+
 	if (k->held || !fi)
 		return;
 	if (!fi->nhold) {
@@ -367,6 +371,7 @@ static struct kctx *ctx_of(const struct kreq *k);
 /* Called with g.lock held. The result of r, counting its earlier pieces. */
 static void finish(struct kreq *k, int64_t res)
 {
+	LOCK_HELD();
 	if (k->done)
 		res = (int64_t)k->done + (res > 0 ? res : 0);
 	k->where = K_NONE;
@@ -512,6 +517,7 @@ static int spawn(void *(*fn)(void *))
 /* Called with g.lock held: what would block goes to a helper thread. */
 static void helper_queue(struct kreq *k)
 {
+	LOCK_HELD();
 	k->nowait = false;
 	hold(k);
 	pthread_mutex_lock(&hp.lock);
@@ -539,6 +545,8 @@ static void refused(struct kreq *k, int err)
 {
 	const struct req *r = k->r;
 
+	LOCK_HELD();
+
 	if (k->nowait && (err == -EOPNOTSUPP || err == -EINVAL)) {
 		/* No RWF_NOWAIT for this file (tmpfs, procfs, ...): a helper gives the answer. */
 		if (err == -EOPNOTSUPP)
@@ -564,6 +572,8 @@ static bool would_go_on(const struct kreq *k, long res, uint64_t left)
 static void event(struct kreq *k, long res)
 {
 	uint64_t left = k->r->vec && res <= 0 ? 1 : req_len(k->r) - k->done;
+
+	LOCK_HELD();
 
 	__atomic_sub_fetch(&ctx_of(k)->inflight, 1, __ATOMIC_RELAXED);
 	k->where = K_NONE;
@@ -733,6 +743,7 @@ static int ctx_new(struct kctx *c, unsigned nr, unsigned min)
 /* Called with g.lock held. Field by field: a reaper reads id and ring without g.lock. */
 static void ctx_set(struct kctx *dst, const struct kctx *src)
 {
+	LOCK_HELD();
 	__atomic_store_n(&dst->ring, src->ring, __ATOMIC_RELEASE);
 	__atomic_store_n(&dst->id, src->id, __ATOMIC_RELEASE);
 	__atomic_store_n(&dst->inflight, src->inflight, __ATOMIC_RELAXED);
@@ -753,6 +764,8 @@ static bool ctx_grow(void)
 {
 	struct kctx c;
 
+	LOCK_HELD();
+
 	if (K.old.id || K.cur.nr >= CTX_EVENTS || mono_sec() < K.retry_at)
 		return false;
 	if (ctx_new(&c, K.cur.nr * 2, K.cur.nr * 2) < 0)
@@ -765,6 +778,7 @@ static bool ctx_grow(void)
 /* Called with g.lock held: no context yet (the budget was used up): try again, not often. */
 static bool ctx_have(void)
 {
+	LOCK_HELD();
 	if (K.cur.id)
 		return true;
 	if (mono_sec() < K.retry_at)
@@ -799,6 +813,8 @@ static bool fifo_lost_head(void)
 {
 	struct kreq *k = K.fifo.head;
 
+	LOCK_HELD();
+
 	if (!ownfd_lost(k->fd))
 		return false;
 	q_del(&K.fifo, k);
@@ -819,6 +835,8 @@ static void kick(void)
 	struct io_event ev[INLINE_BATCH];
 	struct iocb *batch[SUBMIT_BATCH];
 	bool took = false;
+
+	LOCK_HELD();
 
 	while (K.fifo.head && (K.cur.inflight < K.cur.nr || ctx_grow())) {
 		unsigned n = 0, room = K.cur.nr - K.cur.inflight;
@@ -901,6 +919,8 @@ static void route(struct req *r)
 	struct kreq *k;
 	uint8_t fl;
 
+	LOCK_HELD();
+
 	if (is_stream(r)) {
 		poll_submit(r);
 		return;
@@ -945,6 +965,7 @@ static void route(struct req *r)
  */
 static void later_add(struct req **reqs, unsigned n)
 {
+	LOCK_HELD();
 	for (unsigned i = 0; i < n; i++)
 		fifo_push(&K.later, reqs[i]);
 }
@@ -970,6 +991,7 @@ static void pump(void)
 /* Called with g.lock held. */
 static void kaio_submit(struct req **reqs, unsigned n)
 {
+	LOCK_HELD();
 	kaio_fds_check();
 	later_add(reqs, n);
 	pump();
@@ -981,6 +1003,8 @@ static int kaio_cancel(struct req *r)
 	struct io_event ev;
 	struct kreq *k;
 	int ret, where;
+
+	LOCK_HELD();
 
 	if (r->state != REQ_ISSUED)
 		return -ENOENT;
@@ -1063,6 +1087,7 @@ static void rearm_eventfd(void)
 /* Called with g.lock held: what route() will need for r exists. */
 static int kaio_reserve(const struct req *r)
 {
+	LOCK_HELD();
 	if (!kreq_of(r, true) || !fdinfo_slot(r->fd) || poll_reserve(r->fd) < 0)
 		return -ENOMEM;
 	return 0;
@@ -1077,6 +1102,8 @@ static void kaio_fds_check(void)
 {
 	bool efd_lost = K.efd < 0 || ownfd_lost(K.efd);
 	unsigned losses = ownfd_losses();
+
+	LOCK_HELD();
 
 	/* Every request that named the lost eventfd is in: completions wake sleepers again. */
 	if (K.efd_stale && !K.cur.inflight && !K.old.inflight)

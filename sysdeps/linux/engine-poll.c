@@ -525,6 +525,8 @@ void poll_submit(struct req *r)
 	ssize_t n;
 	int err;
 
+	LOCK_HELD();
+
 	if (!s) {
 		req_complete(r, -EAGAIN);
 		return;
@@ -559,6 +561,8 @@ int poll_cancel(struct req *r)
 {
 	struct stream *s = stream_find(r->fd);
 
+	LOCK_HELD();
+
 	if (!s)
 		return -ENOENT;
 	if (s->rd == r)
@@ -582,6 +586,8 @@ static void serve(int fd, uint32_t revents)
 	unsigned n = 0;
 	ssize_t got;
 	int err;
+
+	LOCK_HELD();
 
 	if (!s || !s->events)
 		return; /* a registration that outlived its request */
@@ -677,6 +683,7 @@ bool poll_reap(void)
 /* Called with g.lock held: the record a request on fd may need exists. 0 or -ENOMEM. */
 int poll_reserve(int fd)
 {
+	LOCK_HELD();
 	return stream_get(fd) ? 0 : -ENOMEM;
 }
 

@@ -97,6 +97,7 @@ static bool renew_due(void)
 /* Called with g.lock held: r waits for the background thread, behind the others. */
 static void enqueue(struct req *r)
 {
+	LOCK_HELD();
 	fifo_push(&queue, r);
 }
 
@@ -164,6 +165,8 @@ static void ring_enter_prepare(void)
 {
 	int ret;
 
+	LOCK_HELD();
+
 	if (ring_entered == ring_gen + 1)
 		return;
 	if (ring_index >= 0) {
@@ -203,6 +206,8 @@ static void queue_drop_held(void)
 {
 	struct req *q = fifo_take(&queue), *held = NULL;
 
+	LOCK_HELD();
+
 	while (q) {
 		struct req *next = q->next;
 
@@ -228,6 +233,8 @@ static void queue_drop_held(void)
 static void queue_fail(void)
 {
 	struct req *r;
+
+	LOCK_HELD();
 
 	while ((r = fifo_pop(&queue)))
 		req_complete(r, -EAGAIN);
@@ -286,6 +293,8 @@ static int capture(struct req *r)
 {
 	int ret;
 
+	LOCK_HELD();
+
 	if (r->flags & RF_HOLDS_FILE)
 		return 0;
 	if (r->index < nslots && !ring_lost() && ownfd_use(ring.ring_fd)) {
@@ -313,6 +322,8 @@ static void uring_retire(struct req *r)
 {
 	int none = -1;
 
+	LOCK_HELD();
+
 	if (!(r->flags & RF_HOLDS_FILE))
 		return;
 	r->flags &= (uint8_t)~RF_HOLDS_FILE;
@@ -326,6 +337,7 @@ static void uring_retire(struct req *r)
 /* Called with g.lock held, by the background thread: hand the kernel what the SQ holds. */
 static void flush(void)
 {
+	LOCK_HELD();
 	for (int tries = 0; io_uring_sq_ready(&ring) > 0 && tries < 16; tries++) {
 		int ret = io_uring_submit(&ring);
 
@@ -404,6 +416,7 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
  */
 static void wait_for_renew(struct req **reqs, unsigned n)
 {
+	LOCK_HELD();
 	for (unsigned i = 0; i < n; i++) {
 		if (reqs[i]->flags & RF_HOLDS_FILE) {
 			reqs[i]->flags &= (uint8_t)~RF_HOLDS_FILE;
@@ -418,6 +431,7 @@ static void wait_for_renew(struct req **reqs, unsigned n)
 /* Called with g.lock held, by the background thread: put reqs in the ring. */
 static void issue(struct req **reqs, unsigned n)
 {
+	LOCK_HELD();
 	if (!ring_up) {
 		wait_for_renew(reqs, n); /* a call of the program's makes the next ring */
 		return;
@@ -478,6 +492,8 @@ static bool read_inline(struct req *r, size_t *budget)
 	struct iovec v[2];
 	ssize_t n;
 
+	LOCK_HELD();
+
 	if (!inline_candidate(r) || len > *budget)
 		return false;
 	*budget -= len;
@@ -507,6 +523,8 @@ static void uring_submit(struct req **reqs, unsigned n)
 	bool queued = false;
 	unsigned k = 0;
 	int err;
+
+	LOCK_HELD();
 
 	if (!__atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) && ownfd_may_open() && uring_init() < 0) {
 		for (unsigned i = 0; i < n; i++)
@@ -549,6 +567,8 @@ static void uring_issue(void)
 {
 	struct req *batch[64];
 
+	LOCK_HELD();
+
 	if (ring_up) {
 		ring_enter_prepare();
 		if (!ring_enterable())
@@ -568,6 +588,7 @@ static void uring_issue(void)
 /* Called with g.lock held: take r out of the queue if it waits there. */
 static bool unqueue(struct req *r)
 {
+	LOCK_HELD();
 	return fifo_remove(&queue, r);
 }
 
@@ -576,6 +597,8 @@ static int uring_cancel(struct req *r)
 {
 	struct io_uring_sync_cancel_reg reg;
 	int ret;
+
+	LOCK_HELD();
 
 	if (unqueue(r)) {
 		req_complete(r, -ECANCELED);
@@ -603,6 +626,7 @@ static int uring_cancel(struct req *r)
  */
 static int uring_reserve(const struct req *r)
 {
+	LOCK_HELD();
 	if (inline_candidate(r) && req_in_submit())
 		return 0;
 	return bg_start();
@@ -637,11 +661,17 @@ static void uring_reap(void)
 
 		if (!ring_up)
 			return;
-		/* Flushing overflow enters the ring: the background thread's to do. */
-		if ((IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW) && bg_self() &&
-		    ring_enterable()) {
-			ring_enter_prepare();
-			io_uring_get_events(&ring);
+		/*
+		 * Flushing overflow enters the ring: the background thread's to do, with g.lock
+		 * held as for any entry (a program call may be renewing the ring).
+		 */
+		if ((IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW) && bg_self()) {
+			g_lock();
+			if (ring_enterable()) {
+				ring_enter_prepare();
+				io_uring_get_events(&ring);
+			}
+			g_unlock();
 		}
 		if (!io_uring_cq_ready(&ring))
 			return;
