@@ -33,25 +33,25 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 	if ((op & ~OP_FLAGS) != OP_READ && (op & ~OP_FLAGS) != OP_WRITE)
 		return 0;
 	if (cb->aio_reqprio < 0 || cb->aio_reqprio > AIO_PRIO_DELTA_MAX)
-		return EINVAL;
+		return -EINVAL;
 	if (cb->aio_nbytes > SSIZE_MAX)
-		return EINVAL;
+		return -EINVAL;
 	/*
 	 * A vectored request's aio_nbytes counts iovecs; the kernel checks their lengths. None
 	 * at all transfers 0 bytes, as readv()/writev() and FreeBSD's aio_readv() do.
 	 */
 	if ((op & OP_VEC) && cb->aio_nbytes > IOV_MAX)
-		return EINVAL;
+		return -EINVAL;
 	/* A negative offset is an error only where offsets mean something. */
 	if (aiocb_offset(cb, op) < 0 && cb->aio_fildes >= 0 &&
 	    lseek64(cb->aio_fildes, 0, SEEK_CUR) >= 0)
-		return EINVAL;
+		return -EINVAL;
 	return 0;
 }
 
 /*
  * Called with g.lock held. Make cb a live request and queue it on its descriptor; what may
- * run now is added to ready[] for the caller to issue in one batch. 0 or errno, and on
+ * run now is added to ready[] for the caller to issue in one batch. 0 or -errno, and on
  * error the aiocb is untouched.
  */
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
@@ -64,10 +64,10 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 
 	/* Its notification needs the background thread: refuse what nobody would notify. */
 	if (sev_needs_thread(sev) && bg_start() < 0)
-		return EAGAIN;
+		return -EAGAIN;
 	r = req_alloc();
 	if (!r)
-		return EAGAIN;
+		return -EAGAIN;
 	claim_release(cb, true); /* a completion of this aiocb nobody claimed: not now */
 	r->cb = cb;
 	r->op = (uint8_t)(op & ~OP_FLAGS);
@@ -77,17 +77,17 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	r->fd = cb->aio_fildes;
 	r->sev = *sev;
 	r->offset = (op == OP_READ || op == OP_WRITE) && off >= 0 ? off : -1;
-	r->state = REQ_ISSUED;
+	r->state = REQ_LIVE;
 	bad = !fdq_fd_open(r->fd); /* before anything is sized for the number */
 	if (!bad && g.eng->reserve && g.eng->reserve(r) < 0) {
 		req_free(r);
-		return EAGAIN;
+		return -EAGAIN;
 	}
 	if (!bad) {
 		run = fdq_enqueue(r);
 		if (run < 0) {
 			req_free(r);
-			return EAGAIN;
+			return -EAGAIN;
 		}
 	}
 	cb->__return_value = 0;
@@ -120,10 +120,8 @@ static int submit_one(struct aiocb *cb, int op)
 
 	if (!err)
 		err = engine_get();
-	if (err) {
-		errno = err;
-		return -1;
-	}
+	if (err)
+		return ret_errno(err);
 	cs = nocancel_begin();
 	req_notify_later(NOTIFY_LATER_SIGNALS);
 	req_submit_call(true);
@@ -138,11 +136,7 @@ static int submit_one(struct aiocb *cb, int op)
 	req_notify_later(NOTIFY_NOW);
 	req_submit_call(false);
 	nocancel_end(cs);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return ret_errno(err);
 }
 
 EXPORT int aio_read(struct aiocb *cb)
@@ -175,14 +169,10 @@ bool fsync_fd_ok(int fd)
 
 EXPORT int aio_fsync(int op, struct aiocb *cb)
 {
-	if (op != O_SYNC && op != O_DSYNC) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (!fsync_fd_ok(cb->aio_fildes)) {
-		errno = EBADF;
-		return -1;
-	}
+	if (op != O_SYNC && op != O_DSYNC)
+		return ret_errno(-EINVAL);
+	if (!fsync_fd_ok(cb->aio_fildes))
+		return ret_errno(-EBADF);
 	return submit_one(cb, op == O_DSYNC ? OP_FDSYNC : OP_FSYNC);
 }
 
@@ -285,13 +275,13 @@ static void cancel_one(struct req *r, struct cancel_call *c)
 	 * Skip what is done already (an earlier cancel in this loop may have finished it). A
 	 * request an earlier aio_cancel() could not stop is asked again, and counted.
 	 */
-	if (r->state != REQ_ISSUED && r->state != REQ_HELD)
+	if (r->state != REQ_LIVE && r->state != REQ_HELD)
 		return;
 	/*
 	 * A stream write that has moved part of its data is under way, not cancellable
 	 * (POSIX, glibc, FreeBSD): it goes on and completes whole.
 	 */
-	if (r->done > 0) {
+	if (r->moved > 0) {
 		c->notcanceled = true;
 		return;
 	}
@@ -340,14 +330,10 @@ static int cancel(int fd, struct aiocb *cb)
 	struct cancel_watch *w, *next;
 	struct req *r, *rnext;
 
-	if (fcntl(fd, F_GETFD) < 0) {
-		errno = EBADF;
-		return -1;
-	}
-	if (cb && cb->aio_fildes != fd) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (fcntl(fd, F_GETFD) < 0)
+		return ret_errno(-EBADF);
+	if (cb && cb->aio_fildes != fd)
+		return ret_errno(-EINVAL);
 	if (engine_get())
 		return AIO_ALLDONE;
 	reap(false);
@@ -367,7 +353,7 @@ static int cancel(int fd, struct aiocb *cb)
 	g_unlock();
 
 	/* The engine cancelled these: wait for their completion to come through. */
-	while (wait_for(cancel_call_done, &c, NULL) == EINTR)
+	while (wait_for(cancel_call_done, &c, NULL) == -EINTR)
 		;
 	/*
 	 * Under way when asked: the kernel may still stop it (io_uring interrupts an io-wq

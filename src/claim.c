@@ -276,10 +276,8 @@ static ssize_t claim_result(struct aiocb *cb)
 {
 	int err = __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
 
-	if (err) {
-		errno = err;
-		return -1;
-	}
+	if (err)
+		return ret_errno(-err);
 	return cb->__return_value;
 }
 
@@ -293,18 +291,14 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 	struct aiocb *cb;
 	int err, cs;
 
-	if (!cbp) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (!cbp)
+		return ret_errno(-EINVAL);
 	*cbp = NULL;
 	err = timeout ? wait_deadline(timeout, &deadline) : 0;
 	if (!err)
 		err = engine_get();
-	if (err) {
-		errno = err;
-		return -1;
-	}
+	if (err)
+		return ret_errno(err);
 	cs = nocancel_begin();
 	g_lock();
 	claim_mode_on();
@@ -313,17 +307,15 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 		/* A zero timeout polls: no wait set up for it. */
 		if (timeout && !wait_time_left(&deadline, &left)) {
 			nocancel_end(cs);
-			errno = EAGAIN;
-			return -1;
+			return ret_errno(-EAGAIN);
 		}
 		/* Another thread may take what woke us: look again, to the same deadline. */
 		nocancel_end(cs);
 		err = wait_until(claim_waiting, NULL, timeout ? &deadline : NULL);
 		cs = nocancel_begin();
-		if (err && err != EAGAIN) {
+		if (err && err != -EAGAIN) {
 			nocancel_end(cs);
-			errno = err;
-			return -1;
+			return ret_errno(err);
 		}
 	}
 	nocancel_end(cs);
@@ -354,11 +346,11 @@ static int claim_fds_open(void)
 
 	efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), false);
 	if (efd < 0)
-		return -efd;
+		return efd;
 	epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
 	if (epfd < 0) {
 		ownfd_close(efd);
-		return -epfd;
+		return epfd;
 	}
 	ev.data.fd = efd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev) < 0)
@@ -376,7 +368,7 @@ static int claim_fds_open(void)
 	claim_fd_update();
 	return 0;
 fail:
-	n = errno;
+	n = -errno;
 	ownfd_close(epfd);
 	ownfd_close(efd);
 	return n;
@@ -387,10 +379,8 @@ EXPORT int posixaio_fd(void)
 {
 	int err = engine_get(), cs;
 
-	if (err) {
-		errno = err;
-		return -1;
-	}
+	if (err)
+		return ret_errno(err);
 	cs = nocancel_begin();
 	g_lock();
 	claim_mode_on();
@@ -399,10 +389,8 @@ EXPORT int posixaio_fd(void)
 		err = claim_fds_open();
 	g_unlock();
 	nocancel_end(cs);
-	if (err) {
-		errno = err == EMFILE || err == ENFILE || err == ENOMEM ? err : EAGAIN;
-		return -1;
-	}
+	if (err)
+		return ret_errno(err == -EMFILE || err == -ENFILE || err == -ENOMEM ? err : -EAGAIN);
 	return g.claim_epfd;
 }
 

@@ -330,6 +330,7 @@ static int try_engine(const struct engine *e, bool forced)
 	return ret;
 }
 
+/* 0, or -EAGAIN (resources short: the next call tries again) or -ENOSYS. */
 static int engine_start(void)
 {
 	const char *want = secure_getenv("POSIXAIO_ENGINE");
@@ -370,31 +371,32 @@ static int engine_start(void)
 #endif
 	}
 	if (ret == 0)
-		return 1;
+		return 0;
 	if (ret == -ENOMEM || ret == -EAGAIN || ret == -EMFILE || ret == -ENFILE)
 		return -EAGAIN;
 	return -ENOSYS;
 }
 
-/* 0 when an engine serves the process, else the errno the caller should see. */
+/* 0 when an engine serves the process, else -errno for the caller to see. */
 int engine_get(void)
 {
-	int s = __atomic_load_n(&init_state, __ATOMIC_ACQUIRE);
+	int s = __atomic_load_n(&init_state, __ATOMIC_ACQUIRE), ret;
 
 	if (s == 1)
 		return 0;
 	if (s < 0)
-		return -s;
+		return s;
 	pthread_mutex_lock(&init_lock);
 	s = init_state;
 	if (s == 0) {
-		s = engine_start();
+		ret = engine_start();
+		s = ret == 0 ? 1 : ret;
 		/* A lack of resources may pass: try again at the next call. */
-		if (s != -EAGAIN)
+		if (ret != -EAGAIN)
 			__atomic_store_n(&init_state, s, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&init_lock);
-	return s == 1 ? 0 : -s;
+	return s == 1 ? 0 : s;
 }
 
 /*

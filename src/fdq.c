@@ -200,9 +200,10 @@ int fdq_enqueue(struct req *r)
 
 static void take(struct fdq *q, struct req *r, struct req **ready, unsigned *nready)
 {
+	assert(*nready < FDQ_READY_MAX);
 	bg_put(1);
 	count_issued(q, r);
-	r->state = REQ_ISSUED;
+	r->state = REQ_LIVE;
 	ready[(*nready)++] = r;
 }
 
@@ -210,14 +211,13 @@ static void take(struct fdq *q, struct req *r, struct req **ready, unsigned *nre
  * Called with g.lock held when r completes (or is cancelled while held): take it off its
  * descriptor and collect what may now run (at most three: a read, a write, an fsync).
  */
-void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned max)
+void fdq_retire(struct req *r, struct req **ready, unsigned *nready)
 {
 	struct fdq *q = r->fdq;
 	struct req *h;
 
 	LOCK_HELD();
 
-	(void)max;
 	if (r->state == REQ_HELD) {
 		bg_put(1);
 		if (r->op == OP_READ)

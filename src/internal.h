@@ -56,6 +56,18 @@
 
 #define EXPORT __attribute__((visibility("default")))
 /*
+ * Errors: inside the library a function fails with -errno (liburing's convention), and an
+ * exported entry point turns that into errno and -1 here, in one place (musl's
+ * __syscall_ret). A non-negative result passes through.
+ */
+static inline int ret_errno(int ret)
+{
+	if (ret >= 0)
+		return ret;
+	errno = -ret;
+	return -1;
+}
+/*
  * Per-thread state, in the static TLS block: a preloaded or linked library is there from
  * the start, and every call would otherwise go through __tls_get_addr.
  */
@@ -80,7 +92,7 @@ enum req_op {
 enum req_state {
 	REQ_FREE,
 	REQ_HELD,   /* queued in the library behind an earlier request on its descriptor */
-	REQ_ISSUED, /* handed to the engine */
+	REQ_LIVE,   /* accepted and not held: on its way to the engine, or in it */
 	REQ_DONE,   /* result published, notification and release pending */
 	REQ_CLAIM,  /* notified; kept until aio_return() or aio_waitcomplete() claims it */
 };
@@ -142,7 +154,7 @@ struct req {
 	struct req *next;              /* held queue, free list, completion list */
 	struct fdq *fdq;
 	struct lio *lio;
-	uint64_t done; /* bytes a stream write has already transferred */
+	uint64_t moved; /* bytes earlier pieces transferred (a stream write, a cut-short read) */
 	int64_t res;
 	int64_t offset; /* -1 on a stream; off_t may have 32 bits here, the offset 64 */
 	int fd;
@@ -283,7 +295,7 @@ extern struct stats stats;
 #define STAT_INC(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
 
 /* engine.c */
-int engine_get(void); /* 0 or errno: the engine is up */
+int engine_get(void); /* 0 or -errno: the engine is up */
 void reap(bool block);
 void g_lock(void);
 void g_unlock(void);
@@ -318,8 +330,10 @@ uint8_t req_notify_later(uint8_t mode);
 void req_submit_call(bool on);
 bool req_in_submit(void);
 void req_notified(struct req *r);
-void lio_member_notified(struct lio *l);
 void req_fork_child(void);
+
+/* lio.c */
+void lio_member_notified(struct lio *l);
 void lio_put(struct lio *l);
 
 /* claim.c */
@@ -339,7 +353,9 @@ enum fd_kind {
 int fd_classify(int fd);
 bool fdq_fd_open(int fd);
 int fdq_enqueue(struct req *r); /* 1: issue it now, 0: held, -ENOMEM */
-void fdq_retire(struct req *r, struct req **ready, unsigned *nready, unsigned max);
+/* r is complete: up to FDQ_READY_MAX requests it held back are added to ready. */
+#define FDQ_READY_MAX 3
+void fdq_retire(struct req *r, struct req **ready, unsigned *nready);
 int fdq_kind(const struct req *r);
 bool fdq_device(const struct req *r);
 bool fdq_same_file(const struct req *r);
@@ -347,7 +363,7 @@ struct req *fdq_first(int fd);
 void fdq_fork_child(void);
 
 /* notify.c */
-int sev_copy(struct sev *dst, const struct sigevent *src); /* 0 or EINVAL */
+int sev_copy(struct sev *dst, const struct sigevent *src); /* 0 or -EINVAL */
 bool sev_needs_thread(const struct sev *s);
 void sev_deliver(const struct sev *s);
 void bg_get(void);
@@ -400,9 +416,10 @@ void waiters_wake(void);
 void wait_fork_child(void);
 
 /*
- * Entry points that are not cancellation points run with cancellation disabled: the system
- * calls inside them (a write() that wakes a waiter with g.lock held, a pwritev2()) would
- * otherwise act on a pending pthread_cancel() there. Waits enable it at their sleep only.
+ * Cancellation, for every entry point: those that are not cancellation points run with
+ * cancellation disabled, since the system calls inside them (a write() that wakes a waiter
+ * with g.lock held, a pwritev2()) would otherwise act on a pending pthread_cancel() there.
+ * Waits enable it at their sleep only.
  */
 static inline int nocancel_begin(void)
 {

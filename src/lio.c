@@ -112,10 +112,11 @@ static int lio_wait(struct lio *l)
 	return err;
 }
 
+/* A member refused before it started: its aiocb says so (err is -errno). */
 static void member_fail(struct aiocb *cb, int err)
 {
 	cb->__return_value = -1;
-	__atomic_store_n(&cb->__error_code, err, __ATOMIC_RELEASE);
+	__atomic_store_n(&cb->__error_code, -err, __ATOMIC_RELEASE);
 }
 
 /* The operation a member asks for (with libposixaio's own opcodes), or -1. */
@@ -167,9 +168,9 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l, i
 		if (!cb || cb->aio_lio_opcode == LIO_NOP)
 			continue;
 		op = lio_op(cb);
-		err = op < 0 ? EINVAL : aiocb_check(cb, op | off64, &sev);
+		err = op < 0 ? -EINVAL : aiocb_check(cb, op | off64, &sev);
 		if (!err && (op == OP_FSYNC || op == OP_FDSYNC) && !fsync_fd_ok(cb->aio_fildes))
-			err = EBADF;
+			err = -EBADF;
 		l->place = (uint32_t)i;
 		if (!err)
 			err = req_start(cb, op | off64, &sev, l, ready, &n);
@@ -197,25 +198,17 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 	bool ok, failed;
 	int cs, err = 0;
 
-	if ((mode != LIO_WAIT && mode != LIO_NOWAIT) || nent < 0) {
-		errno = EINVAL;
-		return -1;
-	}
+	if ((mode != LIO_WAIT && mode != LIO_NOWAIT) || nent < 0)
+		return ret_errno(-EINVAL);
 	/* POSIX: the list's sigevent means something only with LIO_NOWAIT. */
-	if (mode == LIO_NOWAIT && sig && sev_copy(&lsev, sig)) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (mode == LIO_NOWAIT && sig && sev_copy(&lsev, sig))
+		return ret_errno(-EINVAL);
 	err = engine_get();
-	if (err) {
-		errno = err;
-		return -1;
-	}
+	if (err)
+		return ret_errno(err);
 	l = calloc(1, sizeof(*l));
-	if (!l) {
-		errno = EAGAIN;
-		return -1;
-	}
+	if (!l)
+		return ret_errno(-EAGAIN);
 	l->pending = 1;
 	l->members = 1;
 	l->refs = 2; /* the caller, and the guard's share of lio_member_notified() */
@@ -234,8 +227,7 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 		req_notify_later(NOTIFY_NOW);
 		nocancel_end(cs);
 		free(l);
-		errno = EAGAIN;
-		return -1;
+		return ret_errno(-EAGAIN);
 	}
 	if (sev_needs_thread(&lsev))
 		bg_get();
@@ -259,14 +251,10 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 	failed = __atomic_load_n(&l->failed, __ATOMIC_RELAXED);
 	lio_release(l);
 	nocancel_end(cs);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	if (!ok || (mode == LIO_WAIT && failed)) {
-		errno = EIO;
-		return -1;
-	}
+	if (err)
+		return ret_errno(err);
+	if (!ok || (mode == LIO_WAIT && failed))
+		return ret_errno(-EIO);
 	return 0;
 }
 

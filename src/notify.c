@@ -60,18 +60,18 @@ int sev_copy(struct sev *dst, const struct sigevent *src)
 		return 0;
 	case SIGEV_SIGNAL:
 		/* Signal 0 is what a zeroed aiocb asks for: valid, nothing is sent. */
-		return src->sigev_signo < 0 || src->sigev_signo > SIGRTMAX ? EINVAL : 0;
+		return src->sigev_signo < 0 || src->sigev_signo > SIGRTMAX ? -EINVAL : 0;
 	case SIGEV_THREAD:
 		dst->fn = src->sigev_notify_function;
 		dst->attr = src->sigev_notify_attributes;
-		return dst->fn ? 0 : EINVAL;
+		return dst->fn ? 0 : -EINVAL;
 	case SIGEV_THREAD_ID:
 		dst->tid = src->_sigev_un._tid;
 		if (src->sigev_signo <= 0 || src->sigev_signo > SIGRTMAX || dst->tid <= 0)
-			return EINVAL;
+			return -EINVAL;
 		return 0;
 	default:
-		return EINVAL;
+		return -EINVAL;
 	}
 }
 

@@ -183,7 +183,7 @@ void req_issue(struct req **reqs, unsigned n)
 	for (i = 0; i < n; i++) {
 		struct req *r = reqs[i];
 
-		r->state = REQ_ISSUED;
+		r->state = REQ_LIVE;
 		/* A stream write may come back short and need continuing. */
 		if (r->op == OP_WRITE && !(r->flags & RF_BG) && r->fdq &&
 		    fdq_kind(r) == FDK_STREAM) {
@@ -210,7 +210,7 @@ static void issue_again(struct req **reqs, unsigned n)
 			continue;
 		}
 		reqs[i]->flags |= RF_CANCEL;
-		reqs[i]->state = REQ_ISSUED;
+		reqs[i]->state = REQ_LIVE;
 		req_complete(reqs[i], -ECANCELED);
 	}
 	if (k)
@@ -227,7 +227,7 @@ static bool write_continues(struct req *r, int64_t res)
 {
 	if (r->op != OP_WRITE || res <= 0 || (r->flags & RF_CANCEL))
 		return false;
-	if (r->done + (uint64_t)res >= req_len(r))
+	if (r->moved + (uint64_t)res >= req_len(r))
 		return false;
 	return fdq_kind(r) == FDK_STREAM;
 }
@@ -264,15 +264,15 @@ static void publish(struct req *r, int64_t res)
 /* Called with g.lock held. */
 static void req_finish_locked(struct req *r, int64_t res)
 {
-	struct req *ready[4];
+	struct req *ready[FDQ_READY_MAX];
 	unsigned nready = 0;
 
 	LOCK_HELD();
 
-	if (r->state != REQ_ISSUED && r->state != REQ_HELD)
+	if (r->state != REQ_LIVE && r->state != REQ_HELD)
 		return; /* a second report for the same request: never complete twice */
 	if (write_continues(r, res)) {
-		r->done += (uint64_t)res;
+		r->moved += (uint64_t)res;
 		reissue(r);
 		return;
 	}
@@ -293,8 +293,8 @@ static void req_finish_locked(struct req *r, int64_t res)
 	 * What moved before counts, as write(2) returns what it moved before an error; but a
 	 * request cancelled (its file was closed while it went on) is not a short success.
 	 */
-	if (r->done && res != -ECANCELED)
-		res = (int64_t)r->done + (res > 0 ? res : 0);
+	if (r->moved && res != -ECANCELED)
+		res = (int64_t)r->moved + (res > 0 ? res : 0);
 	if (res == -ECANCELED)
 		STAT_INC(cancelled);
 	STAT_INC(completed);
@@ -307,7 +307,7 @@ static void req_finish_locked(struct req *r, int64_t res)
 		bg_put(1);
 	r->flags &= (uint8_t) ~(RF_BG | RF_RING);
 	if (r->fdq)
-		fdq_retire(r, ready, &nready, 4);
+		fdq_retire(r, ready, &nready);
 	r->state = REQ_DONE;
 	claim_publish(r);
 	publish(r, res);

@@ -33,10 +33,8 @@ EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct 
 	bool done;
 
 	pthread_testcancel();
-	if (nent < 0) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (nent < 0)
+		return ret_errno(-EINVAL);
 	/* A cancellation point at its sleep only (wait.c): not while it looks. */
 	cs = nocancel_begin();
 	done = any_done(&s);
@@ -52,11 +50,7 @@ EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct 
 		err = wait_for(any_done, &s, timeout);
 		req_notify_later(mode);
 	}
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return ret_errno(err);
 }
 
 /* It reads no offset: the same function for struct aiocb64 (aio.c). */

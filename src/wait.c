@@ -197,7 +197,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 			return 0;
 		/* Before registering: a zero timeout needs no eventfd, no allocation. */
 		if (deadline && !wait_time_left(deadline, &left))
-			return EAGAIN;
+			return -EAGAIN;
 		if (!c->registered) {
 			ret = enter(c);
 			if (ret)
@@ -225,7 +225,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 			n += (nfds_t)g.eng->pollfds(pfd + 1, 4);
 		if (deadline) {
 			if (!wait_time_left(deadline, &left))
-				return EAGAIN;
+				return -EAGAIN;
 			tsp = &left;
 		}
 		if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED) || c->w.efd < 0 ||
@@ -243,7 +243,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		}
 		ret = wait_sleep(c, pfd, n, tsp);
 		if (ret < 0 && errno == EINTR && !signals_restart())
-			return EINTR;
+			return -EINTR;
 		if (ret > 0)
 			pollfds_check(pfd, (int)n);
 		if ((pfd[0].revents & POLLIN) && ownfd_use(c->w.efd)) {
@@ -259,11 +259,11 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 
 #define TIME_T_MAX ((time_t)((1ULL << (sizeof(time_t) * 8 - 1)) - 1))
 
-/* The CLOCK_MONOTONIC time rel from now, in deadline. 0, or EINVAL for a bad rel. */
+/* The CLOCK_MONOTONIC time rel from now, in deadline. 0, or -EINVAL for a bad rel. */
 int wait_deadline(const struct timespec *rel, struct timespec *deadline)
 {
 	if (rel->tv_sec < 0 || rel->tv_nsec < 0 || rel->tv_nsec >= 1000000000L)
-		return EINVAL;
+		return -EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, deadline);
 	/* The largest timeouts saturate, a deadline that never comes, rather than overflow. */
 	if (rel->tv_sec >= TIME_T_MAX - deadline->tv_sec) {
@@ -281,11 +281,11 @@ int wait_deadline(const struct timespec *rel, struct timespec *deadline)
 }
 
 #if __TIMESIZE == 32
-/* Read a struct __timespec64: 0, or EINVAL for a bad one; seconds past time_t's saturate. */
+/* Read a struct __timespec64: 0, or -EINVAL for a bad one; seconds past time_t's saturate. */
 int timespec_from_time64(const struct timespec_time64 *t, struct timespec *out)
 {
 	if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000L)
-		return EINVAL;
+		return -EINVAL;
 	out->tv_sec = t->tv_sec > TIME_T_MAX ? TIME_T_MAX : (time_t)t->tv_sec;
 	out->tv_nsec = t->tv_nsec;
 	return 0;
@@ -308,18 +308,18 @@ static int wait_in_handler(bool (*done)(void *arg), void *arg, const struct time
 			return 0;
 		if (deadline) {
 			if (!wait_time_left(deadline, &left))
-				return EAGAIN;
+				return -EAGAIN;
 			if (left.tv_sec == 0 && left.tv_nsec < nap.tv_nsec)
 				nap = left;
 		}
 		if (nanosleep(&nap, NULL) < 0 && errno == EINTR && !signals_restart())
-			return EINTR;
+			return -EINTR;
 	}
 }
 
 /*
- * Wait until done(arg) holds. 0, EAGAIN when the deadline (from wait_deadline(), or NULL
- * for none) passed, EINTR on a signal. A cancellation point.
+ * Wait until done(arg) holds. 0, -EAGAIN when the deadline (from wait_deadline(), or NULL
+ * for none) passed, -EINTR on a signal. A cancellation point.
  */
 int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadline)
 {
@@ -340,7 +340,7 @@ int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadli
 	return c.ret;
 }
 
-/* wait_until() with a timeout relative to now; EINVAL for a bad one. */
+/* wait_until() with a timeout relative to now; -EINVAL for a bad one. */
 int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout)
 {
 	struct timespec deadline;

@@ -34,9 +34,10 @@
  * writes it unless io_getevents is called): no system call to see or take them. The eventfd
  * is read only where a waiter is about to sleep, not once per completion.
  *
- * Locks: the FIFO, the count in the kernel and the per-request records are guarded by
- * g.lock; the helper queue by its own lock, taken after g.lock. Ring slots are claimed with a
- * compare-and-swap of its head, so the reaper and a submitter may both take events.
+ * Locks (their order is in internal.h): the FIFO, the count in the kernel and the
+ * per-request records are guarded by g.lock; the helper queue by its own lock. Ring slots are
+ * claimed with a compare-and-swap of its head, so the reaper and a submitter may both take
+ * events.
  */
 #include <fcntl.h>
 #include <libaio.h>
@@ -1006,7 +1007,7 @@ static int kaio_cancel(struct req *r)
 
 	LOCK_HELD();
 
-	if (r->state != REQ_ISSUED)
+	if (r->state != REQ_LIVE)
 		return -ENOENT;
 	if (is_stream(r))
 		return poll_cancel(r);

@@ -316,7 +316,7 @@ static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
 {
 	struct iovec one = { NULL, 0 }, first;
 	const struct iovec *iov;
-	int cnt = req_span(r, r->done, &one, &iov);
+	int cnt = req_span(r, r->moved, &one, &iov);
 	bool rd = r->op == OP_READ;
 	size_t len;
 	ssize_t n;

@@ -355,7 +355,7 @@ static void prep_vec(struct io_uring_sqe *sqe, struct req *r, uint64_t off)
 {
 	struct iovec one;
 	const struct iovec *iov;
-	int n = req_span(r, r->done, &one, &iov);
+	int n = req_span(r, r->moved, &one, &iov);
 
 	if (n < 0)
 		n = 0; /* no memory to go on: it ends with what it moved */
@@ -368,10 +368,10 @@ static void prep_vec(struct io_uring_sqe *sqe, struct req *r, uint64_t off)
 static void prep(struct io_uring_sqe *sqe, struct req *r)
 {
 	struct aiocb *cb = r->cb;
-	uint64_t left = cb->aio_nbytes - r->done;
+	uint64_t left = cb->aio_nbytes - r->moved;
 	unsigned len = (unsigned)(left > MAX_RW ? MAX_RW : left);
-	void *buf = req_buf(r, r->done);
-	uint64_t off = r->offset < 0 ? (uint64_t)-1 : (uint64_t)r->offset + r->done;
+	void *buf = req_buf(r, r->moved);
+	uint64_t off = r->offset < 0 ? (uint64_t)-1 : (uint64_t)r->offset + r->moved;
 
 	switch (r->op) {
 	case OP_READ:
@@ -470,7 +470,7 @@ static bool inline_candidate(const struct req *r)
 {
 	size_t len = r->cb->aio_nbytes;
 
-	return r->op == OP_READ && !r->vec && r->offset >= 0 && !r->done && len &&
+	return r->op == OP_READ && !r->vec && r->offset >= 0 && !r->moved && len &&
 	       len <= INLINE_MAX;
 }
 
@@ -506,7 +506,7 @@ static bool read_inline(struct req *r, size_t *budget)
 		return false; /* not cached, or not a file for this: the ring says what it says */
 	if ((size_t)n < len && n > 0) {
 		/* Part was cached: the ring reads the rest (or finds the end of the file). */
-		r->done = (uint64_t)n;
+		r->moved = (uint64_t)n;
 		return false;
 	}
 	req_complete(r, (size_t)n > len ? (int64_t)len : n);

@@ -22,7 +22,7 @@ static struct req *mkreq(struct aiocb *cb, int fd, int op)
 	r->cb = cb;
 	r->fd = fd;
 	r->op = (uint8_t)op;
-	r->state = REQ_ISSUED;
+	r->state = REQ_LIVE;
 	return r;
 }
 
@@ -43,7 +43,7 @@ static unsigned retire(struct req *r, struct req **ready)
 {
 	unsigned n = 0;
 
-	fdq_retire(r, ready, &n, 4);
+	fdq_retire(r, ready, &n);
 	r->state = REQ_DONE;
 	return n;
 }
@@ -64,7 +64,7 @@ START_TEST(token_finds_live_request_only)
 	/* The slot is reused with a new generation: the stale token still misses. */
 	r = req_alloc();
 	r->cb = &cb;
-	r->state = REQ_ISSUED;
+	r->state = REQ_LIVE;
 	ck_assert_ptr_null(req_lookup(&cb));
 	req_free(r);
 	g_unlock();
@@ -109,7 +109,7 @@ END_TEST
 START_TEST(stream_reads_one_at_a_time_in_order)
 {
 	struct aiocb cb[3];
-	struct req *r[3], *ready[4];
+	struct req *r[3], *ready[FDQ_READY_MAX];
 	int p[2];
 
 	ck_assert_int_eq(pipe(p), 0);
@@ -156,7 +156,7 @@ END_TEST
 START_TEST(fsync_waits_for_earlier_requests_only)
 {
 	struct aiocb cb[4];
-	struct req *r[4], *ready[4];
+	struct req *r[4], *ready[FDQ_READY_MAX];
 	int fd = tmpfile_fd(0);
 
 	g_lock();
@@ -182,7 +182,7 @@ START_TEST(lone_fsync_runs_at_once)
 {
 	struct aiocb cb;
 	struct req *r;
-	struct req *ready[4];
+	struct req *ready[FDQ_READY_MAX];
 	int fd = tmpfile_fd(0);
 
 	g_lock();
@@ -197,7 +197,7 @@ END_TEST
 START_TEST(append_writes_one_at_a_time)
 {
 	struct aiocb cb[4];
-	struct req *r[4], *ready[4];
+	struct req *r[4], *ready[FDQ_READY_MAX];
 	int fd = tmpfile_fd(O_APPEND);
 
 	g_lock();
@@ -217,7 +217,7 @@ END_TEST
 START_TEST(held_request_cancelled_leaves_queue_intact)
 {
 	struct aiocb cb[3];
-	struct req *r[3], *ready[4];
+	struct req *r[3], *ready[FDQ_READY_MAX];
 	int p[2];
 
 	ck_assert_int_eq(pipe(p), 0);
@@ -264,22 +264,22 @@ START_TEST(sigevent_validation)
 	ck_assert_int_eq(sev_copy(&s, &se), 0);
 	ck_assert(!sev_needs_thread(&s));
 	se.sigev_signo = SIGRTMAX + 1;
-	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	ck_assert_int_eq(sev_copy(&s, &se), -EINVAL);
 	se.sigev_signo = -1;
-	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	ck_assert_int_eq(sev_copy(&s, &se), -EINVAL);
 	se.sigev_signo = SIGUSR1;
 	ck_assert_int_eq(sev_copy(&s, &se), 0);
 	ck_assert(sev_needs_thread(&s));
 	se.sigev_notify = SIGEV_THREAD;
 	se.sigev_notify_function = NULL;
-	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	ck_assert_int_eq(sev_copy(&s, &se), -EINVAL);
 	se.sigev_notify = SIGEV_THREAD_ID;
 	se._sigev_un._tid = 0;
-	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	ck_assert_int_eq(sev_copy(&s, &se), -EINVAL);
 	se._sigev_un._tid = getpid();
 	ck_assert_int_eq(sev_copy(&s, &se), 0);
 	se.sigev_notify = 12345;
-	ck_assert_int_eq(sev_copy(&s, &se), EINVAL);
+	ck_assert_int_eq(sev_copy(&s, &se), -EINVAL);
 	se.sigev_notify = SIGEV_NONE;
 	ck_assert_int_eq(sev_copy(&s, &se), 0);
 	ck_assert(!sev_needs_thread(&s));
