@@ -100,10 +100,8 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 		__atomic_add_fetch(&l->members, 1, __ATOMIC_RELAXED);
 		l->refs++;
 	}
-	if (sev_needs_thread(sev)) {
-		r->flags |= RF_NOTIFY;
-		bg_get();
-	}
+	if (sev_needs_thread(sev))
+		req_bg_hold(r, RF_NOTIFY);
 	if (bad)
 		req_complete(r, -EBADF);
 	else if (run)

@@ -190,7 +190,7 @@ int fdq_enqueue(struct req *r)
 	r->state = REQ_HELD;
 	STAT_INC(held);
 	fdq_kind(r); /* know the file now, to recognise it when r's turn comes */
-	bg_get(); /* its predecessor may end while the program is away */
+	req_bg_hold(r, RF_HELD); /* its predecessor may end while the program is away */
 	if (r->op == OP_READ)
 		fifo_push(&q->rq, r);
 	else if (r->op == OP_WRITE)
@@ -201,7 +201,7 @@ int fdq_enqueue(struct req *r)
 static void take(struct fdq *q, struct req *r, struct req **ready, unsigned *nready)
 {
 	assert(*nready < FDQ_READY_MAX);
-	bg_put(1);
+	req_bg_drop(r, RF_HELD);
 	count_issued(q, r);
 	r->state = REQ_LIVE;
 	ready[(*nready)++] = r;
@@ -219,7 +219,7 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready)
 	LOCK_HELD();
 
 	if (r->state == REQ_HELD) {
-		bg_put(1);
+		req_bg_drop(r, RF_HELD);
 		if (r->op == OP_READ)
 			fifo_remove(&q->rq, r);
 		else if (r->op == OP_WRITE)

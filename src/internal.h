@@ -98,11 +98,17 @@ enum req_state {
 };
 
 enum req_flags {
-	RF_CANCEL = 1 << 0,  /* aio_cancel() asked the engine to cancel it */
-	RF_NOTIFY = 1 << 1,  /* its sigevent needs the notifier thread */
-	RF_BG = 1 << 3,       /* a stream write, counted in g.bg_needed while it runs */
-	RF_RING = 1 << 4,     /* issued by the background thread (io_uring), counted likewise */
+	RF_CANCEL = 1 << 0,     /* aio_cancel() asked the engine to cancel it */
 	RF_HOLDS_FILE = 1 << 5, /* the engine holds the file it was submitted for */
+	/*
+	 * The reasons a request gives the background thread to run (g.bg_needed counts them),
+	 * taken and given back only through req_bg_hold() and req_bg_drop().
+	 */
+	RF_NOTIFY = 1 << 1, /* its sigevent needs a thread of the library */
+	RF_HELD = 1 << 2,   /* held behind an earlier request on its descriptor */
+	RF_BG = 1 << 3,     /* a stream write, which may come back short and go on */
+	RF_RING = 1 << 4,   /* issued by the background thread (io_uring) */
+	RF_BG_REASONS = RF_NOTIFY | RF_HELD | RF_BG | RF_RING,
 };
 
 /* A sigevent as copied at submission. */
@@ -316,6 +322,8 @@ struct req *req_lookup(const struct aiocb *cb);
 struct req *req_slot(const struct aiocb *cb);
 void req_complete(struct req *r, int64_t res);
 void req_issue(struct req **reqs, unsigned n);
+void req_bg_hold(struct req *r, uint8_t reason);
+void req_bg_drop(struct req *r, uint8_t reason);
 void req_finish_deferred(void);
 void req_deliver(struct req *reqs, struct lio *lios);
 /*

@@ -138,6 +138,7 @@ struct req *req_alloc(void)
 void req_free(struct req *r)
 {
 	LOCK_HELD();
+	assert(!(r->flags & RF_BG_REASONS));
 	free(r->iov);
 	r->iov = NULL;
 	__atomic_store_n(&r->claim_cb, 0, __ATOMIC_RELAXED); /* read by aio_return(), unlocked */
@@ -173,6 +174,30 @@ struct req *req_lookup(const struct aiocb *cb)
 	return r;
 }
 
+/*
+ * Called with g.lock held: r gives the background thread a reason to run (one of
+ * RF_BG_REASONS), until req_bg_drop() of the same reason. The one place a request's
+ * reasons change, so that every one taken is given back exactly once.
+ */
+void req_bg_hold(struct req *r, uint8_t reason)
+{
+	LOCK_HELD();
+	assert(reason & RF_BG_REASONS);
+	assert(!(r->flags & reason));
+	r->flags |= reason;
+	bg_get();
+}
+
+/* Called with g.lock held: r no longer needs the background thread for reason, if it did. */
+void req_bg_drop(struct req *r, uint8_t reason)
+{
+	LOCK_HELD();
+	if (!(r->flags & reason))
+		return;
+	r->flags &= (uint8_t)~reason;
+	bg_put(1);
+}
+
 /* Called with g.lock held: hand requests to the engine. */
 void req_issue(struct req **reqs, unsigned n)
 {
@@ -186,10 +211,8 @@ void req_issue(struct req **reqs, unsigned n)
 		r->state = REQ_LIVE;
 		/* A stream write may come back short and need continuing. */
 		if (r->op == OP_WRITE && !(r->flags & RF_BG) && r->fdq &&
-		    fdq_kind(r) == FDK_STREAM) {
-			r->flags |= RF_BG;
-			bg_get();
-		}
+		    fdq_kind(r) == FDK_STREAM)
+			req_bg_hold(r, RF_BG);
 	}
 	__atomic_fetch_add(&stats.submitted, n, __ATOMIC_RELAXED);
 	g.eng->submit(reqs, n);
@@ -301,11 +324,8 @@ static void req_finish_locked(struct req *r, int64_t res)
 
 	if (g.eng->retire)
 		g.eng->retire(r);
-	if (r->flags & RF_BG)
-		bg_put(1);
-	if (r->flags & RF_RING)
-		bg_put(1);
-	r->flags &= (uint8_t) ~(RF_BG | RF_RING);
+	req_bg_drop(r, RF_BG);
+	req_bg_drop(r, RF_RING);
 	if (r->fdq)
 		fdq_retire(r, ready, &nready);
 	r->state = REQ_DONE;
@@ -367,8 +387,7 @@ void req_notified(struct req *r)
 {
 	LOCK_HELD();
 	__atomic_store_n(&r->notify_gen, 0, __ATOMIC_RELEASE);
-	if (r->flags & RF_NOTIFY)
-		bg_put(1);
+	req_bg_drop(r, RF_NOTIFY);
 	if (r->lio)
 		lio_member_notified(r->lio);
 	r->lio = NULL;

@@ -541,8 +541,7 @@ static void uring_submit(struct req **reqs, unsigned n)
 				req_complete(r, -EAGAIN); /* no thread could be made to issue it */
 				continue;
 			}
-			r->flags |= RF_RING;
-			bg_get();
+			req_bg_hold(r, RF_RING);
 		}
 		err = capture(r);
 		if (err) {
