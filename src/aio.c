@@ -203,7 +203,7 @@ EXPORT int aio_error(const struct aiocb *cb)
 
 	if (err != EINPROGRESS)
 		return err;
-	/* Async-signal-safe: reap() takes no lock this thread may hold (engine.c). */
+	/* Async-signal-safe: reap() takes no lock this thread may hold (runtime.c). */
 	cs = nocancel_begin();
 	mode = req_notify_later(NOTIFY_NOW);
 	req_notify_later(mode | NOTIFY_LATER_CALLBACKS);

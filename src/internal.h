@@ -14,7 +14,7 @@
  * the result is published the library never touches the aiocb again.
  *
  * Locks, in the one order they are taken: a thread that holds one takes only those after it.
- * (1) init_lock (engine.c) while the engine starts; fork()'s prepare handler takes it too.
+ * (1) init_lock (runtime.c) while the engine starts; fork()'s prepare handler takes it too.
  * (2) g.reap_lock: one thread at a time drains the engine's completions. (3) g.lock: the
  * slabs, the descriptor queues, the waiter and claim lists, the background thread's queues
  * and every engine's submission side and records. (4) The native AIO helpers' queue lock
@@ -300,7 +300,7 @@ struct stats {
 extern struct stats stats;
 #define STAT_INC(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
 
-/* engine.c */
+/* runtime.c */
 int engine_get(void); /* 0 or -errno: the engine is up */
 void reap(bool block);
 void g_lock(void);
@@ -312,6 +312,12 @@ bool g_locked(void);
 #define LOCK_HELD() assert(g_locked())
 bool g_inside(void);
 struct tstate *tstate_get(void);
+
+/* stats.c */
+void stats_init(void);
+void stats_start(void);
+void stats_fork_child(void);
+void exit_resolve(void);
 
 /* req.c */
 #define REQ_SLAB 256
