@@ -209,6 +209,30 @@ int req_span(struct req *r, uint64_t done, struct iovec *one, const struct iovec
 /* Bytes a request transfers in all: aio_nbytes, or a vectored request's sum. */
 uint64_t req_len(const struct req *r);
 
+/* What read(2) and write(2) move at most in one call: the most one piece of a plain request asks. */
+#define MAX_RW 0x7ffff000UL
+
+/*
+ * What an engine sees of a request, and all it reads of it (as libuv's io_uring path takes
+ * bufs, nbufs and an offset): engines do not read the aiocb. iov holds what is left after
+ * moved bytes, iovcnt entries. A plain request's is the single entry *one, capped at MAX_RW,
+ * which the caller keeps until the transfer has been issued; so iov == one tells a plain
+ * request from a vectored one, whose array (the program's, or after a partial transfer a
+ * trimmed copy the request keeps) is not read here: its addresses are the program's, and only
+ * the kernel may find them bad. len is a plain request's whole length (aio_nbytes) and 0 for
+ * a vectored one. off is where the rest goes, or -1 on a stream.
+ */
+struct req_view {
+	int fd;
+	uint8_t op; /* OP_READ, OP_WRITE, OP_FSYNC or OP_FDSYNC */
+	int iovcnt;
+	const struct iovec *iov;
+	uint64_t len;
+	int64_t off;
+};
+/* 0, or -ENOMEM (no memory for a trimmed copy: iovcnt is then 0). Called by r's owner. */
+int req_view(struct req *r, uint64_t moved, struct iovec *one, struct req_view *v);
+
 /* Engines: see sysdeps/linux/engine-uring.c for the reference implementation. */
 struct engine {
 	const char *name;
@@ -227,7 +251,7 @@ struct engine {
 	 * engine will need for it, so that running short fails the call with EAGAIN rather
 	 * than the request. 0 or -ENOMEM.
 	 */
-	int (*reserve)(const struct req *r);
+	int (*reserve)(struct req *r);
 	/* Optional, called with g.lock held when r is complete for good (not to go on). */
 	void (*retire)(struct req *r);
 	/* Optional: make pollfds() quiet unless completions wait (posixaio_fd() went idle). */

@@ -526,6 +526,27 @@ uint64_t req_len(const struct req *r)
 	return sum;
 }
 
+int req_view(struct req *r, uint64_t moved, struct iovec *one, struct req_view *v)
+{
+	int n = 0;
+
+	v->fd = r->fd;
+	v->op = r->op;
+	v->len = r->vec ? 0 : r->cb->aio_nbytes;
+	v->off = r->offset < 0 ? -1 : r->offset + (int64_t)moved;
+	v->iov = one;
+	v->iovcnt = 0;
+	if (r->op != OP_READ && r->op != OP_WRITE)
+		return 0;
+	n = req_span(r, moved, one, &v->iov);
+	if (n < 0)
+		return n;
+	if (v->iov == one && one->iov_len > MAX_RW)
+		one->iov_len = MAX_RW;
+	v->iovcnt = n;
+	return 0;
+}
+
 int req_span(struct req *r, uint64_t done, struct iovec *one, const struct iovec **iov)
 {
 	const struct iovec *v = (const struct iovec *)r->cb->aio_buf;

@@ -78,7 +78,6 @@
 #define INLINE_BATCH 32
 #define HELPERS_MAX 4
 #define HELPER_IDLE_SEC 10
-#define MAX_RW 0x7ffff000UL /* what read(2) and write(2) move at most in one call */
 /*
  * io_submit copies a page-cache hit inside the call: 16 MiB hold the caller for some 3.5 ms,
  * where glibc returns in microseconds whatever the size. So only buffered requests up to
@@ -328,33 +327,26 @@ static void unhold(struct kreq *k)
 
 static void prep(struct kreq *k)
 {
-	struct req *r = k->r;
-	struct aiocb *cb = r->cb;
-	uint64_t left = cb->aio_nbytes - k->done;
-	size_t len = left > MAX_RW ? MAX_RW : left;
-	char *buf = req_buf(r, k->done);
-	long long off = (r->offset < 0 ? 0 : r->offset) + (long long)k->done;
 	struct iovec one;
-	const struct iovec *iov = NULL;
-	int n = 0;
+	struct req_view v;
+	long long off;
 
-	if (r->vec) {
-		n = req_span(r, k->done, &one, &iov);
-		if (n < 0)
-			n = 0; /* no memory to go on: it ends with what it moved */
-	}
-	switch (r->op) {
+	if (req_view(k->r, k->done, &one, &v) < 0)
+		v.iovcnt = 0; /* no memory to go on: it ends with what it moved */
+	off = v.off < 0 ? (long long)k->done : v.off;
+	/* A plain buffer as PREAD/PWRITE (one is on this stack), an array as PREADV/PWRITEV. */
+	switch (v.op) {
 	case OP_READ:
-		if (r->vec)
-			io_prep_preadv(&k->iocb, k->fd, iov, n, off);
+		if (v.iov == &one)
+			io_prep_pread(&k->iocb, k->fd, one.iov_base, one.iov_len, off);
 		else
-			io_prep_pread(&k->iocb, k->fd, buf, len, off);
+			io_prep_preadv(&k->iocb, k->fd, v.iov, v.iovcnt, off);
 		break;
 	case OP_WRITE:
-		if (r->vec)
-			io_prep_pwritev(&k->iocb, k->fd, iov, n, off);
+		if (v.iov == &one)
+			io_prep_pwrite(&k->iocb, k->fd, one.iov_base, one.iov_len, off);
 		else
-			io_prep_pwrite(&k->iocb, k->fd, buf, len, off);
+			io_prep_pwritev(&k->iocb, k->fd, v.iov, v.iovcnt, off);
 		break;
 	case OP_FSYNC:
 		io_prep_fsync(&k->iocb, k->fd);
@@ -381,29 +373,23 @@ static void finish(struct kreq *k, int64_t res)
 }
 
 /* One blocking transfer of what is left after done bytes. */
-static ssize_t helper_rw(const struct kreq *k, uint64_t done, uint64_t total)
+static ssize_t helper_rw(const struct kreq *k, uint64_t done)
 {
-	struct req *r = k->r;
-	off64_t off = (r->offset < 0 ? 0 : r->offset) + (off64_t)done;
+	struct iovec one;
+	struct req_view v;
+	off64_t off;
+	int n;
 
-	if (r->vec) {
-		struct iovec one;
-		const struct iovec *iov;
-		int n = req_span(r, done, &one, &iov);
-
-		if (n <= 0)
-			return n < 0 ? n : 0;
-		n = n > IOV_MAX ? IOV_MAX : n;
-		return r->op == OP_READ ? preadv64(k->fd, iov, n, off)
-					: pwritev64(k->fd, iov, n, off);
-	} else {
-		uint64_t left = total - done;
-		size_t len = left > MAX_RW ? MAX_RW : left;
-		char *buf = req_buf(r, done);
-
-		return r->op == OP_READ ? pread64(k->fd, buf, len, off)
-					: pwrite64(k->fd, buf, len, off);
-	}
+	if (req_view(k->r, done, &one, &v) < 0)
+		return -ENOMEM;
+	off = v.off < 0 ? (off64_t)done : v.off;
+	if (v.iov == &one)
+		return v.op == OP_READ ? pread64(k->fd, one.iov_base, one.iov_len, off)
+				       : pwrite64(k->fd, one.iov_base, one.iov_len, off);
+	if (v.iovcnt <= 0)
+		return 0;
+	n = v.iovcnt > IOV_MAX ? IOV_MAX : v.iovcnt;
+	return v.op == OP_READ ? preadv64(k->fd, v.iov, n, off) : pwritev64(k->fd, v.iov, n, off);
 }
 
 static int64_t helper_io_fd(const struct kreq *k);
@@ -442,7 +428,7 @@ static int64_t helper_io_fd(const struct kreq *k)
 	 */
 	total = r->vec && !done ? UINT64_MAX : req_len(r);
 	while (done < total) {
-		ssize_t n = helper_rw(k, done, total);
+		ssize_t n = helper_rw(k, done);
 
 		if (n < 0) {
 			err = n == -ENOMEM ? n : -errno;
@@ -904,13 +890,15 @@ static bool is_stream(const struct req *r)
  * May buffered r be tried inside io_submit? Not a vectored one: its size is known only by
  * reading the caller's array, which must not be read before the kernel took it.
  */
-static bool inline_ok(const struct req *r)
+static bool inline_ok(struct req *r)
 {
-	uint64_t len = r->cb->aio_nbytes;
+	struct iovec one;
+	struct req_view v;
 
-	if (r->vec || len > INLINE_MAX || len > K.inline_left)
+	req_view(r, 0, &one, &v); /* a plain request needs no memory */
+	if (v.iov != &one || v.len > INLINE_MAX || v.len > K.inline_left)
 		return false;
-	K.inline_left -= len;
+	K.inline_left -= v.len;
 	return true;
 }
 
@@ -1086,7 +1074,7 @@ static void rearm_eventfd(void)
 }
 
 /* Called with g.lock held: what route() will need for r exists. */
-static int kaio_reserve(const struct req *r)
+static int kaio_reserve(struct req *r)
 {
 	LOCK_HELD();
 	if (!kreq_of(r, true) || !fdinfo_slot(r->fd) || poll_reserve(r->fd) < 0)

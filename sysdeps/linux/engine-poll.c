@@ -47,7 +47,6 @@
 #include "engine-poll.h"
 #include "fdtab.h"
 
-#define MAX_RW 0x7ffff000UL /* what read(2) and write(2) move at most in one call */
 #define TTY_CHUNK 256       /* WAKEUP_CHARS: a tty reporting POLLOUT takes this much */
 #define EVENT_BATCH 64
 #define TAG_EXTERNAL UINT64_MAX /* the epoll tag of the descriptor poll_init() was given */
@@ -315,18 +314,19 @@ static int first_nonempty(const struct iovec *v, int n, struct iovec *out)
 static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
 {
 	struct iovec one = { NULL, 0 }, first;
+	struct req_view v;
 	const struct iovec *iov;
-	int cnt = req_span(r, r->moved, &one, &iov);
+	int cnt, err = req_view(r, r->moved, &one, &v);
 	bool rd = r->op == OP_READ;
 	size_t len;
 	ssize_t n;
 
-	if (cnt < 0)
-		return cnt;
+	if (err < 0)
+		return err;
+	cnt = v.iovcnt;
+	iov = v.iov;
 	if (cnt == 0)
 		return 0;
-	if (iov == &one && one.iov_len > MAX_RW)
-		one.iov_len = MAX_RW;
 	len = one.iov_len;
 
 	switch (s->how) {

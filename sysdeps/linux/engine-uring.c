@@ -52,7 +52,6 @@
 
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 16384
-#define MAX_RW 0x7ffff000UL /* what read(2) and write(2) move at most in one call */
 /*
  * The most a submitting call copies itself. preadv2 of cached data here: 4 KiB 1.3 us,
  * 64 KiB 2.5 us, 256 KiB 5.5 us, 1 MiB 23 us, 16 MiB 390 us.
@@ -350,58 +349,45 @@ static void flush(void)
 	__atomic_store_n(&g.sq_pending, io_uring_sq_ready(&ring) > 0, __ATOMIC_RELAXED);
 }
 
-/* A vectored read or write: one READV or WRITEV for whatever is left of it. */
-static void prep_vec(struct io_uring_sqe *sqe, struct req *r, uint64_t off)
-{
-	struct iovec one;
-	const struct iovec *iov;
-	int n = req_span(r, r->moved, &one, &iov);
-
-	if (n < 0)
-		n = 0; /* no memory to go on: it ends with what it moved */
-	if (r->op == OP_READ)
-		io_uring_prep_readv(sqe, r->fd, iov, (unsigned)n, off);
-	else
-		io_uring_prep_writev(sqe, r->fd, iov, (unsigned)n, off);
-}
-
 static void prep(struct io_uring_sqe *sqe, struct req *r)
 {
-	struct aiocb *cb = r->cb;
-	uint64_t left = cb->aio_nbytes - r->moved;
-	unsigned len = (unsigned)(left > MAX_RW ? MAX_RW : left);
-	void *buf = req_buf(r, r->moved);
-	uint64_t off = r->offset < 0 ? (uint64_t)-1 : (uint64_t)r->offset + r->moved;
+	struct iovec one;
+	struct req_view v;
+	uint64_t off;
+	bool rd;
 
-	switch (r->op) {
+	if (req_view(r, r->moved, &one, &v) < 0)
+		v.iovcnt = 0; /* no memory to go on: it ends with what it moved */
+	off = v.off < 0 ? (uint64_t)-1 : (uint64_t)v.off;
+	rd = v.op == OP_READ;
+	switch (v.op) {
 	case OP_READ:
-		if (r->vec)
-			prep_vec(sqe, r, off);
-		else
-			io_uring_prep_read(sqe, r->fd, buf, len, off);
-		break;
 	case OP_WRITE:
-		if (r->vec)
-			prep_vec(sqe, r, off);
+		/*
+		 * One path: a plain buffer goes as READ/WRITE (one is on this stack, which the
+		 * ring never reads), an array as READV/WRITEV.
+		 */
+		if (v.iov == &one)
+			io_uring_prep_rw(rd ? IORING_OP_READ : IORING_OP_WRITE, sqe, v.fd,
+					 one.iov_base, (unsigned)one.iov_len, off);
 		else
-			io_uring_prep_write(sqe, r->fd, buf, len, off);
+			io_uring_prep_rw(rd ? IORING_OP_READV : IORING_OP_WRITEV, sqe, v.fd, v.iov,
+					 (unsigned)v.iovcnt, off);
 		/*
 		 * A tty (and other devices) may block in write() whatever io_uring asks, which
 		 * would stall the background thread's io_uring_enter(): send those to a worker.
+		 * A large copy runs on a worker too, not inside the background thread's enter.
 		 */
-		if (fdq_device(r))
+		if ((!rd && fdq_device(r)) || (v.iov == &one && one.iov_len > INLINE_MAX))
 			sqe->flags |= IOSQE_ASYNC;
 		break;
 	case OP_FSYNC:
-		io_uring_prep_fsync(sqe, r->fd, 0);
+		io_uring_prep_fsync(sqe, v.fd, 0);
 		break;
 	case OP_FDSYNC:
-		io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, v.fd, IORING_FSYNC_DATASYNC);
 		break;
 	}
-	/* A large copy runs on a worker, not inside the background thread's enter. */
-	if ((r->op == OP_READ || r->op == OP_WRITE) && !r->vec && left > INLINE_MAX)
-		sqe->flags |= IOSQE_ASYNC;
 	if (r->flags & RF_HOLDS_FILE) {
 		sqe->fd = (int)r->index;
 		sqe->flags |= IOSQE_FIXED_FILE;
@@ -466,12 +452,14 @@ static void issue(struct req **reqs, unsigned n)
 }
 
 /* A plain read small enough to be tried inside the submitting call, if it is one. */
-static bool inline_candidate(const struct req *r)
+static bool inline_candidate(struct req *r)
 {
-	size_t len = r->cb->aio_nbytes;
+	struct iovec one;
+	struct req_view v;
 
-	return r->op == OP_READ && !r->vec && r->offset >= 0 && !r->moved && len &&
-	       len <= INLINE_MAX;
+	req_view(r, r->moved, &one, &v); /* a plain request needs no memory */
+	return v.op == OP_READ && v.iov == &one && v.off >= 0 && !r->moved && v.len &&
+	       v.len <= INLINE_MAX;
 }
 
 /*
@@ -488,20 +476,23 @@ static bool inline_candidate(const struct req *r)
 static bool read_inline(struct req *r, size_t *budget)
 {
 	static TLS char scratch;
-	size_t len = r->cb->aio_nbytes;
 	struct iovec v[2];
+	struct req_view view;
+	size_t len;
 	ssize_t n;
 
 	LOCK_HELD();
 
-	if (!inline_candidate(r) || len > *budget)
+	if (!inline_candidate(r))
+		return false;
+	req_view(r, 0, &v[0], &view);
+	len = v[0].iov_len;
+	if (len > *budget)
 		return false;
 	*budget -= len;
-	v[0].iov_base = req_buf(r, 0);
-	v[0].iov_len = len;
 	v[1].iov_base = &scratch;
 	v[1].iov_len = 1;
-	n = preadv64v2(r->fd, v, 2, r->offset, RWF_NOWAIT);
+	n = preadv64v2(view.fd, v, 2, view.off, RWF_NOWAIT);
 	if (n < 0)
 		return false; /* not cached, or not a file for this: the ring says what it says */
 	if ((size_t)n < len && n > 0) {
@@ -623,7 +614,7 @@ static int uring_cancel(struct req *r)
  * background thread, and a call that cannot have one fails with EAGAIN rather than accept a
  * request nobody would issue. A small read that may finish inside the call asks for none yet.
  */
-static int uring_reserve(const struct req *r)
+static int uring_reserve(struct req *r)
 {
 	LOCK_HELD();
 	if (inline_candidate(r) && req_in_submit())
