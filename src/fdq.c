@@ -30,6 +30,7 @@ struct fdq {
 	unsigned rd_issued, wr_issued;
 	uint8_t kind;
 	bool device;
+	bool direct; /* a regular file opened with O_DIRECT */
 	dev_t dev; /* the open file the queue's requests are for, once classified */
 	ino64_t ino;
 };
@@ -41,14 +42,16 @@ static bool is_sync(const struct req *r)
 
 /*
  * device: a character device or an anonymous inode, whose writes may block however asked.
+ * direct: a regular file opened with O_DIRECT (the same fcntl() that asks for O_APPEND).
  * dev and ino name the open file, to notice a descriptor closed and its number reused.
  */
-static int classify(int fd, bool *device, dev_t *dev, ino64_t *ino)
+static int classify(int fd, bool *device, bool *direct, dev_t *dev, ino64_t *ino)
 {
 	struct stat64 st;
 	int fl;
 
 	*device = false;
+	*direct = false;
 	*dev = 0;
 	*ino = 0;
 	if (fstat64(fd, &st) < 0)
@@ -57,6 +60,7 @@ static int classify(int fd, bool *device, dev_t *dev, ino64_t *ino)
 	*ino = st.st_ino;
 	if (S_ISREG(st.st_mode)) {
 		fl = fcntl(fd, F_GETFL);
+		*direct = fl >= 0 && (fl & O_DIRECT);
 		return fl >= 0 && (fl & O_APPEND) ? FDK_APPEND : FDK_FILE;
 	}
 	if (S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode))
@@ -68,11 +72,11 @@ static int classify(int fd, bool *device, dev_t *dev, ino64_t *ino)
 
 int fd_classify(int fd)
 {
-	bool device;
+	bool device, direct;
 	dev_t dev;
 	ino64_t ino;
 
-	return classify(fd, &device, &dev, &ino);
+	return classify(fd, &device, &direct, &dev, &ino);
 }
 
 /* The queues, by descriptor number; guarded by g.lock. */
@@ -110,8 +114,13 @@ int fdq_kind(const struct req *r)
 	struct fdq *q = r->fdq;
 
 	if (q->kind == FDK_UNKNOWN)
-		q->kind = (uint8_t)classify(r->fd, &q->device, &q->dev, &q->ino);
+		q->kind = (uint8_t)classify(r->fd, &q->device, &q->direct, &q->dev, &q->ino);
 	return q->kind;
+}
+
+bool fdq_direct(const struct req *r)
+{
+	return r->fdq && fdq_kind(r) != FDK_STREAM && r->fdq->direct;
 }
 
 /*

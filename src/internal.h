@@ -396,6 +396,7 @@ int fdq_enqueue(struct req *r); /* 1: issue it now, 0: held, -ENOMEM */
 void fdq_retire(struct req *r, struct req **ready, unsigned *nready);
 int fdq_kind(const struct req *r);
 bool fdq_device(const struct req *r);
+bool fdq_direct(const struct req *r); /* a regular file opened with O_DIRECT */
 bool fdq_same_file(const struct req *r);
 struct req *fdq_first(int fd);
 void fdq_fork_child(void);

@@ -264,17 +264,16 @@ static uint8_t fd_flags(const struct req *r)
 	struct fdinfo *fi = fdinfo_slot(r->fd);
 	uint8_t slow;
 	struct stat64 st;
-	int fl;
 
 	if (!fi)
 		return FD_KNOWN;
 	if ((fi->flags & FD_KNOWN) && r->fd_prev)
 		return fi->flags;
-	fl = fcntl(r->fd, F_GETFL);
 	slow = fi->flags & (FD_SLOW_READ | FD_SLOW_WRITE);
 	if (slow && (fstat64(r->fd, &st) < 0 || st.st_dev != fi->dev))
 		slow = 0;
-	fi->flags = FD_KNOWN | slow | (fl >= 0 && (fl & O_DIRECT) ? FD_DIRECT : 0);
+	/* O_DIRECT comes with the descriptor's classification: no fcntl() of its own. */
+	fi->flags = FD_KNOWN | slow | (fdq_direct(r) ? FD_DIRECT : 0);
 	return fi->flags;
 }
 
