@@ -158,6 +158,7 @@ struct req {
 	struct aiocb *cb;
 	struct req *fd_prev, *fd_next; /* the descriptor's incomplete requests, in order */
 	struct req *next;              /* held queue, free list, completion list */
+	struct req *eng_next;          /* the engine's own queue, while the engine has it */
 	struct fdq *fdq;
 	struct lio *lio;
 	uint64_t moved; /* bytes earlier pieces transferred (a stream write, a cut-short read) */

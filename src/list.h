@@ -23,26 +23,28 @@
 
 #define fifo_init(q) ((void)((q)->head = (q)->tail = NULL))
 
-/* Append n (its next is cleared). */
-#define fifo_push(q, n)                                                                   \
+/* Append n (its link is cleared); fifo_push_by() for a node linked through another field. */
+#define fifo_push_by(q, n, link)                                                          \
 	do {                                                                              \
 		__typeof__((q)->head) n_ = (n);                                           \
-		n_->next = NULL;                                                          \
+		n_->link = NULL;                                                          \
 		if ((q)->tail)                                                            \
-			(q)->tail->next = n_;                                             \
+			(q)->tail->link = n_;                                             \
 		else                                                                      \
 			(q)->head = n_;                                                   \
 		(q)->tail = n_;                                                           \
 	} while (0)
+#define fifo_push(q, n) fifo_push_by(q, n, next)
 
 /* Take the first node off, or NULL. */
-#define fifo_pop(q)                                                                       \
+#define fifo_pop_by(q, link)                                                              \
 	({                                                                                \
 		__typeof__((q)->head) n_ = (q)->head;                                     \
-		if (n_ && !((q)->head = n_->next))                                        \
+		if (n_ && !((q)->head = n_->link))                                        \
 			(q)->tail = NULL;                                                 \
 		n_;                                                                       \
 	})
+#define fifo_pop(q) fifo_pop_by(q, next)
 
 /* Take every node at once: the chain, NULL-terminated, and an empty FIFO left behind. */
 #define fifo_take(q)                                                                      \
@@ -53,22 +55,23 @@
 	})
 
 /* Unlink n if it is queued in q: true if it was (a walk: the queues this serves are short). */
-#define fifo_remove(q, n)                                                                 \
+#define fifo_remove_by(q, n, link)                                                        \
 	({                                                                                \
 		__typeof__((q)->head) p_ = NULL, c_ = (q)->head;                          \
 		while (c_ && c_ != (n)) {                                                 \
 			p_ = c_;                                                          \
-			c_ = c_->next;                                                    \
+			c_ = c_->link;                                                    \
 		}                                                                         \
 		if (c_) {                                                                 \
 			if (p_)                                                           \
-				p_->next = c_->next;                                      \
+				p_->link = c_->link;                                      \
 			else                                                              \
-				(q)->head = c_->next;                                     \
+				(q)->head = c_->link;                                     \
 			if ((q)->tail == c_)                                              \
 				(q)->tail = p_;                                           \
 		}                                                                         \
 		c_ != NULL;                                                               \
 	})
+#define fifo_remove(q, n) fifo_remove_by(q, n, next)
 
 #endif

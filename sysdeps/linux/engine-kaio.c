@@ -955,7 +955,7 @@ static void later_add(struct req **reqs, unsigned n)
 {
 	LOCK_HELD();
 	for (unsigned i = 0; i < n; i++)
-		fifo_push(&K.later, reqs[i]);
+		fifo_push_by(&K.later, reqs[i], eng_next);
 }
 
 static void pump(void)
@@ -967,10 +967,8 @@ static void pump(void)
 	do {
 		struct req *r;
 
-		while ((r = fifo_pop(&K.later))) {
-			r->next = NULL;
+		while ((r = fifo_pop_by(&K.later, eng_next)))
 			route(r);
-		}
 		kick();
 	} while (!fifo_empty(&K.later));
 	K.submitting = false;

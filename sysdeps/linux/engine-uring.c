@@ -97,7 +97,7 @@ static bool renew_due(void)
 static void enqueue(struct req *r)
 {
 	LOCK_HELD();
-	fifo_push(&queue, r);
+	fifo_push_by(&queue, r, eng_next);
 }
 
 /* io_uring's answer to a call on the ring's number says the number is not the ring's. */
@@ -208,7 +208,7 @@ static void queue_drop_held(void)
 	LOCK_HELD();
 
 	while (q) {
-		struct req *next = q->next;
+		struct req *next = q->eng_next;
 
 		if (q->flags & RF_HOLDS_FILE) {
 			q->flags &= (uint8_t)~RF_HOLDS_FILE;
@@ -235,7 +235,7 @@ static void queue_fail(void)
 
 	LOCK_HELD();
 
-	while ((r = fifo_pop(&queue)))
+	while ((r = fifo_pop_by(&queue, eng_next)))
 		req_complete(r, -EAGAIN);
 }
 
@@ -257,7 +257,7 @@ static void ring_renew(void)
 		g_unlock();
 		return;
 	}
-	for (struct req *q = queue.head; q && ring_enterable(); q = q->next) {
+	for (struct req *q = queue.head; q && ring_enterable(); q = q->eng_next) {
 		if (q->flags & RF_HOLDS_FILE) {
 			/* Its file is in the old ring's table: issued there first. */
 			g_unlock();
@@ -569,7 +569,7 @@ static void uring_issue(void)
 	while (!fifo_empty(&queue)) {
 		unsigned n = 0;
 
-		while (n < 64 && (batch[n] = fifo_pop(&queue)))
+		while (n < 64 && (batch[n] = fifo_pop_by(&queue, eng_next)))
 			n++;
 		issue(batch, n);
 	}
@@ -579,7 +579,7 @@ static void uring_issue(void)
 static bool unqueue(struct req *r)
 {
 	LOCK_HELD();
-	return fifo_remove(&queue, r);
+	return fifo_remove_by(&queue, r, eng_next);
 }
 
 /* Called with g.lock held, so r cannot complete and be reused meanwhile. */
