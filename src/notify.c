@@ -3,12 +3,13 @@
  * Notification, as the kernel would deliver it. SIGEV_SIGNAL and SIGEV_THREAD_ID are queued
  * with si_code SI_ASYNCIO, si_value, si_pid and si_uid by whichever thread finishes the
  * request, after its result is visible through aio_error(). SIGEV_THREAD functions run on a
- * small pool of persistent threads (a request with sigev_notify_attributes gets a thread
- * made with those attributes, as POSIX asks). Something must reap while such requests are
- * in flight even if the program never calls the library again, and while requests wait
- * for the library to move them on (see g.bg_needed): the background thread, which exists
- * only then and a second longer. Library threads block every signal, except while they run
- * a callback, which sees no signal blocked, as on glibc's notification threads.
+ * pool of threads (pool.c: up to POOL_MAX, more when callbacks wait for each other, none
+ * after they idle); a request with sigev_notify_attributes gets a thread made with those
+ * attributes, as POSIX asks. Something must reap while such requests are in flight even if
+ * the program never calls the library again, and while requests wait for the library to
+ * move them on (see g.bg_needed): the background thread, which exists only then and a second
+ * longer. Library threads block every signal (spawn()), except while they run a callback,
+ * which sees no signal blocked, as on glibc's notification threads.
  */
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -16,9 +17,9 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pool.h"
 #include "syscall.h"
 
-#define POOL_IDLE_SEC 10
 /*
  * Callbacks past this many at once wait their turn: a burst must not become a thread each.
  * But callbacks may wait for each other (or for anything): when every pool thread is busy
@@ -29,23 +30,17 @@
 #define NOTIFIER_LINGER_MS 1000
 
 struct job {
-	struct job *next;
+	struct pool_job pj;
 	void (*fn)(union sigval);
 	union sigval value;
 };
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct job *head, *tail, *free;
-	unsigned idle, threads;
-	unsigned queued;    /* jobs in the queue */
-	unsigned long taken; /* jobs ever taken from it: progress, for the watchdog */
-	bool watchdog;      /* the thread that grows the pool when it stalls is running */
-} pool = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
-};
+static void job_run(struct pool_job *pj);
+static void job_done(struct pool_job *pj);
+
+static struct pool pool = POOL_INIT(.max = POOL_MAX, .stall_ms = POOL_STALL_MS, .run = job_run,
+				    .done = job_done);
+static struct pool_job *free_jobs; /* guarded by pool.lock */
 
 int sev_copy(struct sev *dst, const struct sigevent *src)
 {
@@ -88,36 +83,6 @@ bool sev_needs_thread(const struct sev *s)
 	}
 }
 
-/* Create a thread with every signal blocked from its first instruction. */
-static int spawn(void *(*fn)(void *), void *arg, const pthread_attr_t *attr)
-{
-	sigset_t all, old;
-	pthread_attr_t def;
-	pthread_t t;
-	int ret, state = PTHREAD_CREATE_DETACHED;
-
-	if (attr)
-		pthread_attr_getdetachstate(attr, &state);
-	if (!attr) {
-		pthread_attr_init(&def);
-		pthread_attr_setdetachstate(&def, PTHREAD_CREATE_DETACHED);
-		attr = &def;
-	}
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&t, attr, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (attr == &def)
-		pthread_attr_destroy(&def);
-	/*
-	 * The caller's attributes may say joinable, and nobody joins: detach. Never a thread
-	 * made detached, which may be gone and its id reused already.
-	 */
-	if (ret == 0 && state == PTHREAD_CREATE_JOINABLE)
-		pthread_detach(t);
-	return ret;
-}
-
 /*
  * Run a callback as glibc's notification threads do: with no signal blocked (glibc's
  * __aio_start_notify_thread() sets an empty mask). Library threads block every signal
@@ -135,85 +100,18 @@ static void call(void (*fn)(union sigval), union sigval value)
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 }
 
-/*
- * A callback that ends its thread (pthread_exit(), or a cancellation acting in it) gives
- * its place in the pool back on the way out.
- */
-static void pool_thread_gone(void *arg)
+static void job_run(struct pool_job *pj)
 {
-	struct job *j = arg;
+	struct job *j = pool_entry(pj, struct job, pj);
 
-	pthread_mutex_lock(&pool.lock);
-	pool.threads--;
-	j->next = pool.free;
-	pool.free = j;
-	pthread_mutex_unlock(&pool.lock);
+	call(j->fn, j->value);
 }
 
-static void *pool_thread(void *arg)
+/* Called with pool.lock held. */
+static void job_done(struct pool_job *pj)
 {
-	(void)arg;
-	pthread_mutex_lock(&pool.lock);
-	for (;;) {
-		struct job *j;
-
-		while (!pool.head) {
-			struct timespec ts;
-			int ret;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += POOL_IDLE_SEC;
-			pool.idle++;
-			ret = pthread_cond_timedwait(&pool.cond, &pool.lock, &ts);
-			pool.idle--;
-			if (ret == ETIMEDOUT && !pool.head) {
-				pool.threads--;
-				pthread_mutex_unlock(&pool.lock);
-				return NULL;
-			}
-		}
-		j = pool.head;
-		pool.head = j->next;
-		if (!pool.head)
-			pool.tail = NULL;
-		pool.queued--;
-		pool.taken++;
-		pthread_mutex_unlock(&pool.lock);
-
-		pthread_cleanup_push(pool_thread_gone, j);
-		call(j->fn, j->value);
-		pthread_cleanup_pop(0);
-
-		pthread_mutex_lock(&pool.lock);
-		j->next = pool.free;
-		pool.free = j;
-	}
-}
-
-/*
- * Exists while callbacks are queued behind a full pool: when none is taken for a while,
- * the running ones wait (for each other, perhaps), so add a thread, as glibc would have
- * given each its own.
- */
-static void *pool_watchdog(void *arg)
-{
-	static const struct timespec stall = { 0, POOL_STALL_MS * 1000000L };
-
-	(void)arg;
-	pthread_mutex_lock(&pool.lock);
-	while (pool.queued > pool.idle) {
-		unsigned long taken = pool.taken;
-
-		pthread_mutex_unlock(&pool.lock);
-		nanosleep(&stall, NULL);
-		pthread_mutex_lock(&pool.lock);
-		if (pool.queued > pool.idle && pool.taken == taken &&
-		    spawn(pool_thread, NULL, NULL) == 0)
-			pool.threads++;
-	}
-	pool.watchdog = false;
-	pthread_mutex_unlock(&pool.lock);
-	return NULL;
+	pj->next = free_jobs;
+	free_jobs = pj;
 }
 
 struct own_thread {
@@ -247,11 +145,12 @@ static void run_callback(const struct sev *s)
 		/* Fall through to the pool: late beats never. */
 	}
 	pthread_mutex_lock(&pool.lock);
-	j = pool.free;
-	if (j)
-		pool.free = j->next;
-	else
+	if (free_jobs) {
+		j = pool_entry(free_jobs, struct job, pj);
+		free_jobs = free_jobs->next;
+	} else {
 		j = malloc(sizeof(*j));
+	}
 	if (!j) {
 		pthread_mutex_unlock(&pool.lock);
 		s->fn(s->value); /* out of memory: run it here rather than lose it */
@@ -259,32 +158,12 @@ static void run_callback(const struct sev *s)
 	}
 	j->fn = s->fn;
 	j->value = s->value;
-	j->next = NULL;
-	if (pool.tail)
-		pool.tail->next = j;
-	else
-		pool.head = j;
-	pool.tail = j;
-	pool.queued++;
-	if (pool.queued <= pool.idle) {
-		pthread_cond_signal(&pool.cond); /* an idle thread takes it */
-	} else if (pool.threads < POOL_MAX && spawn(pool_thread, NULL, NULL) == 0) {
-		pool.threads++;
-	} else if (pool.threads > 0) {
-		pthread_cond_signal(&pool.cond);
-		if (!pool.watchdog && spawn(pool_watchdog, NULL, NULL) == 0)
-			pool.watchdog = true;
-	} else {
+	if (pool_submit(&pool, &j->pj) < 0) {
 		/* No thread can be made and none exists: run it here. */
-		pool.head = j->next;
-		if (!pool.head)
-			pool.tail = NULL;
-		pool.queued--;
 		pthread_mutex_unlock(&pool.lock);
 		j->fn(j->value);
 		pthread_mutex_lock(&pool.lock);
-		j->next = pool.free;
-		pool.free = j;
+		job_done(&j->pj);
 	}
 	pthread_mutex_unlock(&pool.lock);
 }
@@ -495,11 +374,7 @@ void bg_put(unsigned n)
 void notify_fork_child(void)
 {
 	own_pid = 0;
-	pthread_mutex_init(&pool.lock, NULL);
-	pthread_cond_init(&pool.cond, NULL);
-	pool.head = pool.tail = NULL;
-	pool.idle = pool.threads = pool.queued = 0;
-	pool.watchdog = false;
+	pool_fork_child(&pool);
 	g.bg_needed = 0;
 	g.bg_running = false;
 	g.bg_kicked = false;

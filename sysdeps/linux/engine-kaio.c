@@ -7,10 +7,10 @@
  * kernel does the I/O asynchronously. Buffered I/O would run synchronously inside io_submit,
  * so it is submitted with RWF_NOWAIT: the kernel serves it from the page cache at once, or
  * answers -EAGAIN (or a short count) where it would have to wait, and only that remainder
- * goes to a small pool of helper threads doing pread/pwrite, the one place threads do I/O.
- * Where the filesystem refuses RWF_NOWAIT for an operation (ext4 buffered writes, tmpfs) the
- * descriptor's requests of that kind go to the helpers directly once it has been seen.
- * aio_fsync is IOCB_CMD_FSYNC or IOCB_CMD_FDSYNC, run by the kernel's workqueue; a file
+ * goes to a small pool of helper threads doing pread/pwrite (pool.c), the one place threads
+ * do I/O. Where the filesystem refuses RWF_NOWAIT for an operation (ext4 buffered writes,
+ * tmpfs) the descriptor's requests of that kind go to the helpers directly once it has been
+ * seen. aio_fsync is IOCB_CMD_FSYNC or IOCB_CMD_FDSYNC, run by the kernel's workqueue; a file
  * whose filesystem refuses those gets fsync(2) from a helper.
  *
  * Pipes, FIFOs, sockets, ttys and character devices go to the poll part (engine-poll.c).
@@ -35,9 +35,9 @@
  * is read only where a waiter is about to sleep, not once per completion.
  *
  * Locks (their order is in internal.h): the FIFO, the count in the kernel and the
- * per-request records are guarded by g.lock; the helper queue by its own lock. Ring slots are
- * claimed with a compare-and-swap of its head, so the reaper and a submitter may both take
- * events.
+ * per-request records are guarded by g.lock; the helper threads' queue by their pool's lock
+ * (pool.c). Ring slots are claimed with a compare-and-swap of its head, so the reaper and a
+ * submitter may both take events.
  */
 #include <fcntl.h>
 #include <libaio.h>
@@ -56,6 +56,7 @@
 #include "engine-poll.h"
 #include "fdtab.h"
 #include "internal.h"
+#include "pool.h"
 
 #if HAVE_VALGRIND
 #include <valgrind/memcheck.h>
@@ -77,7 +78,6 @@
 #define REAP_BATCH 256
 #define INLINE_BATCH 32
 #define HELPERS_MAX 4
-#define HELPER_IDLE_SEC 10
 /*
  * io_submit copies a page-cache hit inside the call: 16 MiB hold the caller for some 3.5 ms,
  * where glibc returns in microseconds whatever the size. So only buffered requests up to
@@ -106,15 +106,15 @@ enum where {
 	K_NONE,
 	K_FIFO,    /* waiting for a slot in the context */
 	K_KERNEL,  /* in the context */
-	K_HELPER,  /* queued for a helper thread */
-	K_RUNNING, /* a helper thread is doing it */
+	K_HELPER,  /* queued for a helper thread, or being done by one */
 };
 
 /* The engine's side of a request, found by the request's slot number. */
 struct kreq {
 	struct iocb iocb;
 	struct req *r;
-	struct kreq *prev, *next; /* FIFO or helper queue */
+	struct kreq *prev, *next; /* FIFO */
+	struct pool_job job;      /* for a helper thread */
 	uint64_t done;            /* bytes moved by earlier pieces of a buffered request */
 	int fd;                   /* the caller's descriptor, or the duplicate it holds */
 	uint8_t where;
@@ -172,15 +172,10 @@ static struct {
 	uint64_t inline_left; /* of INLINE_BUDGET, for the submission under way */
 } K = { .efd = -1, .fds = FDTAB_INIT(struct fdinfo) };
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct kqueue q;
-	unsigned queued, threads, idle;
-} hp = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
-};
+static void helper(struct pool_job *j);
+
+/* Helper threads run the library's code only: ownfd.c lets them make no descriptor. */
+static struct pool hp = POOL_INIT(.max = HELPERS_MAX, .internal = true, .run = helper);
 
 static void q_push(struct kqueue *q, struct kreq *k)
 {
@@ -442,88 +437,34 @@ static int64_t helper_io_fd(const struct kreq *k)
 	return done > k->done ? (int64_t)(done - k->done) : err;
 }
 
-/* Helper threads block every signal (spawn): a read of a file never ends in EINTR here. */
-static void *helper(void *arg)
+/* Helper threads block every signal (spawn()): a read of a file never ends in EINTR here. */
+static void helper(struct pool_job *j)
 {
-	ownfd_thread_internal();
-	(void)arg;
-	pthread_mutex_lock(&hp.lock);
-	for (;;) {
-		struct kreq *k;
-		int64_t res;
+	struct kreq *k = pool_entry(j, struct kreq, job);
+	int64_t res = helper_io(k);
 
-		while (!hp.q.head) {
-			struct timespec ts;
-			int ret;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += HELPER_IDLE_SEC;
-			hp.idle++;
-			ret = pthread_cond_timedwait(&hp.cond, &hp.lock, &ts);
-			hp.idle--;
-			if (ret == ETIMEDOUT && !hp.q.head) {
-				hp.threads--;
-				pthread_mutex_unlock(&hp.lock);
-				return NULL;
-			}
-		}
-		k = hp.q.head;
-		q_del(&hp.q, k);
-		hp.queued--;
-		k->where = K_RUNNING;
-		pthread_mutex_unlock(&hp.lock);
-
-		res = helper_io(k);
-		g_lock();
-		finish(k, res); /* the record may be reused from here on */
-		g_unlock();     /* wakes the waiters, and sends the signal if any */
-
-		pthread_mutex_lock(&hp.lock);
-	}
-}
-
-/* Create a thread with every signal blocked from its first instruction. */
-static int spawn(void *(*fn)(void *))
-{
-	pthread_attr_t attr;
-	sigset_t all, old;
-	pthread_t t;
-	int ret;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&t, &attr, fn, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	return ret;
+	g_lock();
+	finish(k, res); /* the record may be reused from here on */
+	g_unlock();     /* wakes the waiters, and sends the signal if any */
 }
 
 /* Called with g.lock held: what would block goes to a helper thread. */
 static void helper_queue(struct kreq *k)
 {
+	int ret;
+
 	LOCK_HELD();
 	k->nowait = false;
 	hold(k);
-	pthread_mutex_lock(&hp.lock);
 	k->where = K_HELPER;
-	q_push(&hp.q, k);
-	hp.queued++;
-	if (hp.idle)
-		pthread_cond_signal(&hp.cond);
-	if (hp.queued > hp.idle && hp.threads < HELPERS_MAX && spawn(helper) == 0)
-		hp.threads++;
-	if (hp.threads == 0) {
-		/* No thread exists and none can be made. */
-		q_del(&hp.q, k);
-		hp.queued--;
-		k->where = K_NONE;
-		pthread_mutex_unlock(&hp.lock);
-		finish(k, -EAGAIN);
-		return;
-	}
+	pthread_mutex_lock(&hp.lock);
+	ret = pool_submit(&hp, &k->job);
 	pthread_mutex_unlock(&hp.lock);
+	if (ret < 0) {
+		/* No thread exists and none can be made. */
+		k->where = K_NONE;
+		finish(k, -EAGAIN);
+	}
 }
 
 /* Called with g.lock held: io_submit refused k with err. */
@@ -988,7 +929,8 @@ static int kaio_cancel(struct req *r)
 {
 	struct io_event ev;
 	struct kreq *k;
-	int ret, where;
+	bool cancelled;
+	int ret;
 
 	LOCK_HELD();
 
@@ -999,17 +941,16 @@ static int kaio_cancel(struct req *r)
 	k = kreq_of(r, false);
 	if (!k || k->r != r)
 		return -ENOENT;
-	pthread_mutex_lock(&hp.lock); /* a helper may be taking it */
-	where = k->where;
-	if (where == K_HELPER && !k->done) {
-		q_del(&hp.q, k);
-		hp.queued--;
+	if (k->where == K_HELPER && !k->done) {
+		pthread_mutex_lock(&hp.lock); /* a helper may be taking it */
+		cancelled = pool_cancel(&hp, &k->job);
 		pthread_mutex_unlock(&hp.lock);
-		finish(k, -ECANCELED);
-		return 0;
+		if (cancelled) {
+			finish(k, -ECANCELED);
+			return 0;
+		}
 	}
-	pthread_mutex_unlock(&hp.lock);
-	switch (where) {
+	switch (k->where) {
 	case K_FIFO:
 		if (k->done)
 			return -EALREADY; /* part of it is in the buffer or the file already */
@@ -1021,8 +962,7 @@ static int kaio_cancel(struct req *r)
 		ret = io_cancel(ctx_of(k)->id, &k->iocb, &ev);
 		return ret == 0 || ret == -EINPROGRESS ? 0 : -EALREADY;
 	case K_HELPER:
-	case K_RUNNING:
-		return -EALREADY;
+		return -EALREADY; /* taken by a helper, or part of it is done already */
 	default:
 		return -ENOENT;
 	}
@@ -1265,10 +1205,7 @@ static void kaio_fork_child(void)
 	memset(&K, 0, sizeof(K));
 	K.efd = -1;
 	K.fds.esize = sizeof(struct fdinfo);
-	pthread_mutex_init(&hp.lock, NULL);
-	pthread_cond_init(&hp.cond, NULL);
-	hp.q.head = hp.q.tail = NULL;
-	hp.queued = hp.threads = hp.idle = 0;
+	pool_fork_child(&hp);
 }
 
 const struct engine engine_kaio = {
