@@ -428,6 +428,10 @@ void ownfd_fork_child(void);            /* ownfd_use() of every number checked a
 void ownfd_done(void);
 int ownfd_close(int fd);            /* the library lets go of it (not closed if lost) */
 
+/* fdhold.c: duplicates of the program's descriptors, held while requests wait (see there) */
+void fdhold_init(void);  /* at engine start: where duplicates go */
+int fdhold_dup(int fd);  /* the library's duplicate of fd, or -1: none to spare */
+
 /* wait.c */
 int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout);
 int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadline);

@@ -23,11 +23,10 @@
  * replaced by one twice its size when requests back up (the old one drains, then goes); with
  * no context to be had at all, file requests go to the helpers.
  *
- * A request that waits here (for a helper, or for a slot) holds a duplicate of its descriptor,
- * shared by all such requests on it: POSIX has a request the caller does not cancel complete
- * "as if the close() had not yet occurred", and the kernel's own reference ends when it
- * answers -EAGAIN. The duplicate takes a high number, never the lowest free one a caller's
- * next open() is entitled to.
+ * A request that waits here (for a helper, or for a slot) holds a duplicate of its descriptor
+ * (fdhold.c), shared by all such requests on it and closed with the last: POSIX has a request
+ * the caller does not cancel complete "as if the close() had not yet occurred", and the
+ * kernel's own reference ends when it answers -EAGAIN.
  *
  * Completions are taken straight from the context's completion ring, mapped in our memory
  * (as fio's userspace_reap does; the kernel reads the head we advance to free slots, and never
@@ -47,7 +46,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -166,7 +164,6 @@ static struct {
 	struct kreq **slabs; /* records by request slot, REQ_SLAB at a time, like the requests */
 	unsigned nslabs;
 	struct fdtab fds; /* struct fdinfo by descriptor */
-	int hold_min; /* where duplicates are placed */
 	bool submitting;
 	FIFO(struct req) later; /* issued while submitting: taken by the same loop */
 	uint64_t inline_left; /* of INLINE_BUDGET, for the submission under way */
@@ -296,7 +293,7 @@ static void hold(struct kreq *k)
 	if (k->held || !fi)
 		return;
 	if (!fi->nhold) {
-		d = ownfd_new(fcntl(k->r->fd, F_DUPFD_CLOEXEC, K.hold_min), false);
+		d = fdhold_dup(k->r->fd);
 		if (d < 0)
 			return; /* no descriptor to spare: use the number, as glibc does */
 		fi->hold = d;
@@ -1134,16 +1131,6 @@ static int kaio_pollfds(struct pollfd *pfd, int max)
 	return 1;
 }
 
-/* Above what programs use and select() can see, where the limit allows. */
-static int hold_min(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 2048)
-		return 1024;
-	return (int)(rl.rlim_cur / 2);
-}
-
 static int kaio_init(void)
 {
 	int ret;
@@ -1157,14 +1144,14 @@ static int kaio_init(void)
 	if (ret < 0 && ret != -EAGAIN)
 		return ret;
 	ret = 0;
-	K.hold_min = hold_min();
+	fdhold_init();
 	K.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
 	if (K.efd < 0) {
 		ret = K.efd;
 		K.efd = -1;
 		goto err_ctx;
 	}
-	ret = poll_init(K.efd, K.hold_min);
+	ret = poll_init(K.efd);
 	if (ret)
 		goto err_efd;
 	return 0;

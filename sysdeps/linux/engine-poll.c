@@ -9,10 +9,10 @@
  * so a descriptor has at most one waiting request each way. Every transfer happens with
  * g.lock held, so a cancellation never races one: a request cancelled while waiting has
  * moved no byte. While a request waits, the stream holds a duplicate of the caller's
- * descriptor, registered in the epoll set and used for the transfers, as io_uring holds the
- * file of a pending request: a program that closes its descriptor meanwhile neither strands
- * the request (the file stays open, so its data can still come) nor sends it to another
- * file that takes the number. Registrations are one-shot.
+ * descriptor (fdhold.c), registered in the epoll set and used for the transfers, as io_uring
+ * holds the file of a pending request: a program that closes its descriptor meanwhile neither
+ * strands the request (the file stays open, so its data can still come) nor sends it to
+ * another file that takes the number. Registrations are one-shot.
  *
  * How a transfer avoids blocking depends on the descriptor, chosen when the descriptor gets a
  * request after being idle (a descriptor number may have been reused since):
@@ -75,7 +75,6 @@ struct stream {
 
 static struct {
 	int epfd;
-	int hold_min; /* where duplicates are placed */
 	struct fdtab s; /* struct stream * by descriptor */
 	unsigned armed; /* streams with directions enabled; atomic */
 	bool stale;     /* a registration may outlive its descriptor; atomic */
@@ -512,9 +511,7 @@ static void hold(struct stream *s, int fd)
 {
 	if (s->hold >= 0 || s->in_set)
 		return; /* held already, or registered by number (no descriptor was spare) */
-	s->hold = ownfd_new(fcntl(fd, F_DUPFD_CLOEXEC, P.hold_min), false);
-	if (s->hold < 0)
-		s->hold = -1;
+	s->hold = fdhold_dup(fd);
 }
 
 /* Called with g.lock held. */
@@ -692,12 +689,11 @@ int poll_fd(void)
 	return P.epfd;
 }
 
-int poll_init(int efd, int hold_min)
+int poll_init(int efd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_EXTERNAL };
 	int ret;
 
-	P.hold_min = hold_min;
 	P.epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
 	if (P.epfd < 0) {
 		ret = P.epfd;

@@ -14,7 +14,7 @@
 #include "internal.h"
 
 /* Create the epoll set and put efd in it. 0 or -errno. */
-int poll_init(int efd, int hold_min);
+int poll_init(int efd);
 /* Transfer now if the descriptor is ready, else wait for it; the result goes to req_complete. */
 void poll_submit(struct req *r);
 /* 0: removed before any byte moved, completed with -ECANCELED; -ENOENT: not waiting here. */
