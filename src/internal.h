@@ -17,9 +17,10 @@
  * (1) init_lock (runtime.c) while the engine starts; fork()'s prepare handler takes it too.
  * (2) g.reap_lock: one thread at a time drains the engine's completions. (3) g.lock: the
  * slabs, the descriptor queues, the waiter and claim lists, the background thread's queues
- * and every engine's submission side and records. (4) The native AIO helpers' queue lock
- * (engine-kaio.c). (5) ownfd.c's track_lock, a leaf, while a page of its registry is made.
- * The SIGEV_THREAD pool's lock (notify.c) is taken with none of these held: notifications
+ * and every engine's submission side and records. (4) A thread pool's lock (pool.c): the
+ * native AIO helpers' after g.lock, the SIGEV_THREAD callbacks' with none of these held;
+ * no other lock is taken while one is held. (5) ownfd.c's track_lock, a leaf, while a page
+ * of its registry is made. The callbacks' pool lock is taken bare because notifications
  * go out with g.lock let go. A function whose comment says "called with g.lock held" checks
  * it (LOCK_HELD(), where assertions are on); g.lock is let go inside a locked span only by
  * g_drop()/g_retake(), which keep the thread's view of what it holds true. None of them is
@@ -34,7 +35,7 @@
  * (engine-uring.c says why: the kernel ties a request to the task that issued it, and that
  * task's sleeps, copies and signals must never be a program thread's). It blocks every signal
  * and leaves a second after its last reason. None runs while requests finish inside the call
- * (small reads of cached data). SIGEV_THREAD callbacks run on a pool of persistent threads.
+ * (small reads of cached data). SIGEV_THREAD callbacks run on a pool of threads (pool.c).
  */
 #ifndef POSIXAIO_INTERNAL_H
 #define POSIXAIO_INTERNAL_H

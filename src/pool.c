@@ -27,8 +27,8 @@
  * descriptor's requests quadratic.
  *
  * Locks: p->lock guards the queue and the counts; it is taken after g.lock where both are
- * held (engine-kaio.c queues with g.lock held), and nothing else is taken while it is held.
- * Jobs run without it.
+ * held (engine-kaio.c queues with g.lock held), and no other lock of the library is taken
+ * while it is held. Jobs run without it.
  */
 #include <errno.h>
 #include <signal.h>
