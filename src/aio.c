@@ -50,7 +50,7 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 }
 
 /*
- * Called with g.lock held. Make cb a live request and queue it on its descriptor; what may
+ * Called with core.lock held. Make cb a live request and queue it on its descriptor; what may
  * run now is added to ready[] for the caller to issue in one batch. 0 or -errno, and on
  * error the aiocb is untouched.
  */
@@ -79,7 +79,7 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	r->offset = (op == OP_READ || op == OP_WRITE) && off >= 0 ? off : -1;
 	r->state = REQ_LIVE;
 	bad = !fdq_fd_open(r->fd); /* before anything is sized for the number */
-	if (!bad && g.eng->reserve && g.eng->reserve(r) < 0) {
+	if (!bad && core.eng->reserve && core.eng->reserve(r) < 0) {
 		req_free(r);
 		return -EAGAIN;
 	}
@@ -123,11 +123,11 @@ static int submit_one(struct aiocb *cb, int op)
 	cs = nocancel_begin();
 	req_notify_later(NOTIFY_LATER_SIGNALS);
 	req_submit_call(true);
-	g_lock();
+	core_lock();
 	err = req_start(cb, op, &sev, NULL, ready, &n);
 	if (n)
 		req_issue(ready, n);
-	g_unlock();
+	core_unlock();
 	/* A page-cached read is often complete already: make it visible now. */
 	if (!err)
 		reap(false);
@@ -182,7 +182,7 @@ bool aiocb_done(const struct aiocb *cb)
 /*
  * Complete, and its notification delivered: aio_suspend() returns only then, as glibc's
  * does. No lock: aio_suspend() may be called from a signal handler that interrupted a
- * thread holding g.lock. The slot's notify_gen names the generation whose notification is
+ * thread holding core.lock. The slot's notify_gen names the generation whose notification is
  * still to go out; a slot gone on to another request was notified before it was freed.
  */
 bool aiocb_notified(const struct aiocb *cb)
@@ -232,7 +232,7 @@ EXPORT ssize_t aio_return(struct aiocb *cb)
 	return ret;
 }
 
-/* Called with g.lock held, as r's result is published: answer whoever waits to cancel it. */
+/* Called with core.lock held, as r's result is published: answer whoever waits to cancel it. */
 void cancel_watch_done(struct req *r, int64_t res)
 {
 	LOCK_HELD();
@@ -262,7 +262,7 @@ static bool cancel_call_done(void *arg)
 	return true;
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 static void cancel_one(struct req *r, struct cancel_call *c)
 {
 	struct cancel_watch *w;
@@ -301,10 +301,10 @@ static void cancel_one(struct req *r, struct cancel_call *c)
 	r->watch = w;
 	w->all = c->all;
 	c->all = w;
-	w->engine_cancelled = g.eng->cancel(r) == 0;
+	w->engine_cancelled = core.eng->cancel(r) == 0;
 }
 
-/* Called with g.lock held: stop following what is still under way. */
+/* Called with core.lock held: stop following what is still under way. */
 static void cancel_unwatch(struct cancel_watch *w)
 {
 	struct cancel_watch **p;
@@ -337,7 +337,7 @@ static int cancel(int fd, struct aiocb *cb)
 	reap(false);
 
 	/* The aiocb is read here, before anything completes, and never again. */
-	g_lock();
+	core_lock();
 	if (cb) {
 		r = req_lookup(cb);
 		if (r)
@@ -348,7 +348,7 @@ static int cancel(int fd, struct aiocb *cb)
 			cancel_one(r, &c);
 		}
 	}
-	g_unlock();
+	core_unlock();
 
 	/* The engine cancelled these: wait for their completion to come through. */
 	while (wait_for(cancel_call_done, &c, NULL) == -EINTR)
@@ -364,7 +364,7 @@ static int cancel(int fd, struct aiocb *cb)
 		wait_for(cancel_call_done, &c, &moment);
 	}
 	reap(false);
-	g_lock();
+	core_lock();
 	for (w = c.all; w; w = w->all) {
 		if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
 			cancel_unwatch(w);
@@ -373,7 +373,7 @@ static int cancel(int fd, struct aiocb *cb)
 			c.canceled = true;
 		}
 	}
-	g_unlock();
+	core_unlock();
 	for (w = c.all; w; w = next) {
 		next = w->all;
 		free(w);

@@ -5,13 +5,14 @@
  *
  * A request that is complete and notified moves to the claim list instead of being freed,
  * and leaves it when claimed: by aio_return(), by aio_waitcomplete(), or by the submission
- * of the same aiocb again. aio_return() claims without g.lock, by a compare-and-swap on the
+ * of the same aiocb again. aio_return() claims without core.lock, by a compare-and-swap on the
  * request's claim word (its generation, and whether it is listed yet: aio_return() may come
  * between the result and the notification, and counts then too), so the hot path of a
  * program that never uses the extensions takes no lock more. Such a program never asked
  * either, so only its last CLAIM_KEEP completions are kept (they let a first
- * aio_waitcomplete() see a request that finished inside aio_read()). The first posixaio_fd() or aio_waitcomplete()
- * turns that limit off: from then on every completion waits for its claim, as on FreeBSD.
+ * aio_waitcomplete() see a request that finished inside aio_read()). The first posixaio_fd()
+ * or aio_waitcomplete() turns that limit off: from then on every completion waits for its
+ * claim, as on FreeBSD.
  *
  * posixaio_fd() is an epoll instance holding an eventfd, whose counter is not zero while
  * unclaimed completions exist, and the engine's own descriptors (the io_uring ring, the
@@ -29,43 +30,43 @@
 #define CLAIM_KEEP 256
 
 /*
- * Called with g.lock held: the program closed the epoll set it was given, or the eventfd in
+ * Called with core.lock held: the program closed the epoll set it was given, or the eventfd in
  * it (ownfd.c). Let go of both; the next posixaio_fd() makes new ones.
  */
 static bool claim_fds_lost(void)
 {
 	LOCK_HELD();
-	if (!__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&core.claim_ready, __ATOMIC_ACQUIRE))
 		return false;
-	if (!ownfd_lost(g.claim_efd) && !ownfd_lost(g.claim_epfd))
+	if (!ownfd_lost(core.claim_efd) && !ownfd_lost(core.claim_epfd))
 		return false;
-	__atomic_store_n(&g.claim_ready, 0, __ATOMIC_RELEASE);
-	ownfd_close(g.claim_epfd);
-	ownfd_close(g.claim_efd);
-	g.claim_armed = false;
+	__atomic_store_n(&core.claim_ready, 0, __ATOMIC_RELEASE);
+	ownfd_close(core.claim_epfd);
+	ownfd_close(core.claim_efd);
+	core.claim_armed = false;
 	return true;
 }
 
-/* Called with g.lock held: the eventfd's counter follows whether anything is unclaimed. */
+/* Called with core.lock held: the eventfd's counter follows whether anything is unclaimed. */
 static void claim_fd_update(void)
 {
-	bool want = __atomic_load_n(&g.unclaimed, __ATOMIC_ACQUIRE) > 0;
+	bool want = __atomic_load_n(&core.unclaimed, __ATOMIC_ACQUIRE) > 0;
 	uint64_t v = 1;
 
 	LOCK_HELD();
 
-	if (!__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE) || want == g.claim_armed ||
+	if (!__atomic_load_n(&core.claim_ready, __ATOMIC_ACQUIRE) || want == core.claim_armed ||
 	    claim_fds_lost())
 		return;
-	if (!ownfd_use(g.claim_efd))
+	if (!ownfd_use(core.claim_efd))
 		return;
-	if (want ? write(g.claim_efd, &v, sizeof(v)) : read(g.claim_efd, &v, sizeof(v))) {
+	if (want ? write(core.claim_efd, &v, sizeof(v)) : read(core.claim_efd, &v, sizeof(v))) {
 		/* Neither fails on a non-blocking eventfd in the state claim_armed says. */
 	}
 	ownfd_done();
-	g.claim_armed = want;
-	if (!want && g.eng->quiet)
-		g.eng->quiet();
+	core.claim_armed = want;
+	if (!want && core.eng->quiet)
+		core.eng->quiet();
 }
 
 static uint64_t listed(const struct req *r)
@@ -75,22 +76,22 @@ static uint64_t listed(const struct req *r)
 
 static bool claim_mode(void)
 {
-	return __atomic_load_n(&g.claim_mode, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&core.claim_mode, __ATOMIC_ACQUIRE);
 }
 
 /*
  * The count of unclaimed entries is kept in claim mode only: before, nobody reads it, and
- * aio_return() would update a line of g that the notifying thread updates too, for every
+ * aio_return() would update a line of core that the notifying thread updates too, for every
  * request. Turning claim mode on counts the list; a claim that raced the switch leaves the
  * count one too high, which the list emptying puts right.
  */
 static void unclaimed_dec(void)
 {
 	if (claim_mode())
-		__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
+		__atomic_sub_fetch(&core.unclaimed, 1, __ATOMIC_ACQ_REL);
 }
 
-/* Called with g.lock held: claim r if it still waits in the list. True when this did. */
+/* Called with core.lock held: claim r if it still waits in the list. True when this did. */
 static bool claim_listed(struct req *r)
 {
 	uint64_t want = listed(r);
@@ -104,17 +105,17 @@ static bool claim_listed(struct req *r)
 	return true;
 }
 
-/* Called with g.lock held: take r off the head of the list and free it. */
+/* Called with core.lock held: take r off the head of the list and free it. */
 static void claim_drop_head(void)
 {
-	struct req *r = fifo_pop(&g.claims);
+	struct req *r = fifo_pop(&core.claims);
 
 	LOCK_HELD();
 
-	g.nclaim--;
+	core.nclaim--;
 	claim_listed(r);
-	if (fifo_empty(&g.claims))
-		__atomic_store_n(&g.unclaimed, 0, __ATOMIC_RELEASE);
+	if (fifo_empty(&core.claims))
+		__atomic_store_n(&core.unclaimed, 0, __ATOMIC_RELEASE);
 	req_free(r);
 }
 
@@ -123,10 +124,10 @@ static bool claimed(struct req *r)
 	return __atomic_load_n(&r->claim, __ATOMIC_ACQUIRE) == 0;
 }
 
-/* Called with g.lock held: free what was claimed in the middle of the list. */
+/* Called with core.lock held: free what was claimed in the middle of the list. */
 static void claim_compact(void)
 {
-	struct req **p = &g.claims.head, *r, *last = NULL;
+	struct req **p = &core.claims.head, *r, *last = NULL;
 
 	LOCK_HELD();
 
@@ -137,13 +138,13 @@ static void claim_compact(void)
 			continue;
 		}
 		*p = r->next;
-		g.nclaim--;
+		core.nclaim--;
 		req_free(r);
 	}
-	g.claims.tail = last;
+	core.claims.tail = last;
 }
 
-/* Called with g.lock held: r's result is about to be published. */
+/* Called with core.lock held: r's result is about to be published. */
 void claim_publish(struct req *r)
 {
 	LOCK_HELD();
@@ -151,7 +152,7 @@ void claim_publish(struct req *r)
 	__atomic_store_n(&r->claim, (uint64_t)r->gen << 1, __ATOMIC_RELEASE);
 }
 
-/* Called with g.lock held: r is complete and notified. */
+/* Called with core.lock held: r is complete and notified. */
 void claim_push(struct req *r)
 {
 	uint64_t published = (uint64_t)r->gen << 1;
@@ -165,18 +166,18 @@ void claim_push(struct req *r)
 		return;
 	}
 	r->state = REQ_CLAIM;
-	fifo_push(&g.claims, r);
-	g.nclaim++;
-	if (!g.claim_mode) {
-		while (g.claims.head && (claimed(g.claims.head) || g.nclaim > CLAIM_KEEP))
+	fifo_push(&core.claims, r);
+	core.nclaim++;
+	if (!core.claim_mode) {
+		while (core.claims.head && (claimed(core.claims.head) || core.nclaim > CLAIM_KEEP))
 			claim_drop_head();
 		return;
 	}
-	__atomic_add_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL);
-	while (g.claims.head && claimed(g.claims.head))
+	__atomic_add_fetch(&core.unclaimed, 1, __ATOMIC_ACQ_REL);
+	while (core.claims.head && claimed(core.claims.head))
 		claim_drop_head();
 	/* Claimed entries behind one the program keeps: do not let them pile up. */
-	if (g.nclaim > 2 * __atomic_load_n(&g.unclaimed, __ATOMIC_RELAXED) + CLAIM_KEEP)
+	if (core.nclaim > 2 * __atomic_load_n(&core.unclaimed, __ATOMIC_RELAXED) + CLAIM_KEEP)
 		claim_compact();
 	claim_fd_update();
 }
@@ -197,9 +198,9 @@ void claim_release(const struct aiocb *cb, bool locked)
 					      __ATOMIC_ACQUIRE));
 	if (!(v & 1) || !claim_mode())
 		return; /* not listed yet: claim_push() will see it claimed and free it */
-	/* The entry stays in the list until someone holding g.lock passes by. */
-	if (__atomic_sub_fetch(&g.unclaimed, 1, __ATOMIC_ACQ_REL) != 0 ||
-	    !__atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
+	/* The entry stays in the list until someone holding core.lock passes by. */
+	if (__atomic_sub_fetch(&core.unclaimed, 1, __ATOMIC_ACQ_REL) != 0 ||
+	    !__atomic_load_n(&core.claim_ready, __ATOMIC_ACQUIRE))
 		return;
 	if (locked) {
 		claim_fd_update();
@@ -207,22 +208,22 @@ void claim_release(const struct aiocb *cb, bool locked)
 	}
 	/*
 	 * aio_return() is async-signal-safe: a handler that interrupted this thread inside the
-	 * library may not take g.lock. The eventfd stays set (posixaio_fd() reports once more
-	 * than needed) until the next pass with g.lock held clears it.
+	 * library may not take core.lock. The eventfd stays set (posixaio_fd() reports once more
+	 * than needed) until the next pass with core.lock held clears it.
 	 */
-	if (g_inside())
+	if (core_inside())
 		return;
-	g_lock();
+	core_lock();
 	claim_fd_update();
-	g_unlock();
+	core_unlock();
 }
 
-/* Called with g.lock held: the oldest unclaimed completion's aiocb, now claimed, or NULL. */
+/* Called with core.lock held: the oldest unclaimed completion's aiocb, now claimed, or NULL. */
 static struct aiocb *claim_pop(void)
 {
 	LOCK_HELD();
-	while (g.claims.head) {
-		struct req *r = g.claims.head;
+	while (core.claims.head) {
+		struct req *r = core.claims.head;
 		struct aiocb *cb = r->cb;
 		bool mine = claim_listed(r);
 
@@ -235,25 +236,25 @@ static struct aiocb *claim_pop(void)
 	return NULL;
 }
 
-/* Called with g.lock held: from now on every completion waits for its claim. */
+/* Called with core.lock held: from now on every completion waits for its claim. */
 static void claim_mode_on(void)
 {
 	unsigned n = 0;
 
 	LOCK_HELD();
 
-	if (g.claim_mode)
+	if (core.claim_mode)
 		return;
-	__atomic_store_n(&g.claim_mode, true, __ATOMIC_RELEASE);
-	for (struct req *r = g.claims.head; r; r = r->next)
+	__atomic_store_n(&core.claim_mode, true, __ATOMIC_RELEASE);
+	for (struct req *r = core.claims.head; r; r = r->next)
 		n += !claimed(r);
-	__atomic_store_n(&g.unclaimed, n, __ATOMIC_RELEASE);
+	__atomic_store_n(&core.unclaimed, n, __ATOMIC_RELEASE);
 }
 
 static bool claim_waiting(void *arg)
 {
 	(void)arg;
-	return __atomic_load_n(&g.unclaimed, __ATOMIC_ACQUIRE) > 0;
+	return __atomic_load_n(&core.unclaimed, __ATOMIC_ACQUIRE) > 0;
 }
 
 /*
@@ -266,9 +267,9 @@ static struct aiocb *claim_take(void)
 	struct aiocb *cb;
 
 	reap(true);
-	g_lock();
+	core_lock();
 	cb = claim_pop();
-	g_unlock();
+	core_unlock();
 	return cb;
 }
 
@@ -283,7 +284,7 @@ static ssize_t claim_result(struct aiocb *cb)
 
 /*
  * A cancellation point only where it sleeps (wait_until()): taking a completion updates
- * posixaio_fd()'s eventfd with g.lock held, with cancellation disabled.
+ * posixaio_fd()'s eventfd with core.lock held, with cancellation disabled.
  */
 EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 {
@@ -300,9 +301,9 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 	if (err)
 		return ret_errno(err);
 	cs = nocancel_begin();
-	g_lock();
+	core_lock();
 	claim_mode_on();
-	g_unlock();
+	core_unlock();
 	while (!(cb = claim_take())) {
 		/* A zero timeout polls: no wait set up for it. */
 		if (timeout && !wait_time_left(&deadline, &left)) {
@@ -355,16 +356,16 @@ static int claim_fds_open(void)
 	ev.data.fd = efd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev) < 0)
 		goto fail;
-	n = g.eng->pollfds(pfd, 4);
+	n = core.eng->pollfds(pfd, 4);
 	for (int i = 0; i < n; i++) {
 		ev.data.fd = pfd[i].fd;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, pfd[i].fd, &ev) < 0)
 			goto fail;
 	}
-	g.claim_efd = efd;
-	g.claim_epfd = epfd;
-	g.claim_armed = false;
-	__atomic_store_n(&g.claim_ready, 1, __ATOMIC_RELEASE);
+	core.claim_efd = efd;
+	core.claim_epfd = epfd;
+	core.claim_armed = false;
+	__atomic_store_n(&core.claim_ready, 1, __ATOMIC_RELEASE);
 	claim_fd_update();
 	return 0;
 fail:
@@ -374,7 +375,7 @@ fail:
 	return n;
 }
 
-/* No cancellation point: its eventfd is updated with g.lock held. */
+/* No cancellation point: its eventfd is updated with core.lock held. */
 EXPORT int posixaio_fd(void)
 {
 	int err = engine_get(), cs;
@@ -382,29 +383,30 @@ EXPORT int posixaio_fd(void)
 	if (err)
 		return ret_errno(err);
 	cs = nocancel_begin();
-	g_lock();
+	core_lock();
 	claim_mode_on();
 	claim_fds_lost();
-	if (!g.claim_ready)
+	if (!core.claim_ready)
 		err = claim_fds_open();
-	g_unlock();
+	core_unlock();
 	nocancel_end(cs);
-	if (err)
-		return ret_errno(err == -EMFILE || err == -ENFILE || err == -ENOMEM ? err : -EAGAIN);
-	return g.claim_epfd;
+	/* Out of descriptors or memory says so; anything else may pass: try again. */
+	if (err && err != -EMFILE && err != -ENFILE && err != -ENOMEM)
+		err = -EAGAIN;
+	return err ? ret_errno(err) : core.claim_epfd;
 }
 
 /* The child starts without claims; posixaio_fd() gives it descriptors of its own. */
 void claim_fork_child(void)
 {
-	if (g.claim_ready) {
-		ownfd_close(g.claim_epfd);
-		ownfd_close(g.claim_efd);
+	if (core.claim_ready) {
+		ownfd_close(core.claim_epfd);
+		ownfd_close(core.claim_efd);
 	}
-	fifo_init(&g.claims);
-	g.nclaim = 0;
-	g.unclaimed = 0;
-	g.claim_mode = false;
-	g.claim_armed = false;
-	g.claim_ready = 0;
+	fifo_init(&core.claims);
+	core.nclaim = 0;
+	core.unclaimed = 0;
+	core.claim_mode = false;
+	core.claim_armed = false;
+	core.claim_ready = 0;
 }

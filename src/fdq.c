@@ -79,7 +79,7 @@ int fd_classify(int fd)
 	return classify(fd, &device, &direct, &dev, &ino);
 }
 
-/* The queues, by descriptor number; guarded by g.lock. */
+/* The queues, by descriptor number; guarded by core.lock. */
 static struct fdtab fds = FDTAB_INIT(struct fdq *);
 
 static struct fdq *fdq_get(int fd)
@@ -94,7 +94,7 @@ static struct fdq *fdq_get(int fd)
 }
 
 /*
- * Called with g.lock held before anything is sized for fd: may a request on it go on? A
+ * Called with core.lock held before anything is sized for fd: may a request on it go on? A
  * number in a range the tables cover already costs nothing; any other is looked at, so a
  * number nothing is open at (INT_MAX, 100000000) fails with EBADF without the tables
  * growing towards it.
@@ -124,7 +124,7 @@ bool fdq_direct(const struct req *r)
 }
 
 /*
- * Called with g.lock held before a request goes (again) to the engine after waiting in the
+ * Called with core.lock held before a request goes (again) to the engine after waiting in the
  * library: is its descriptor still the file it was submitted for? A program may close it
  * and open another file that takes the number; the request must not touch that one.
  */
@@ -170,7 +170,7 @@ static bool may_run(struct fdq *q, struct req *r)
 }
 
 /*
- * Called with g.lock held. Queue r on its descriptor. 1: issue it now; 0: held;
+ * Called with core.lock held. Queue r on its descriptor. 1: issue it now; 0: held;
  * -ENOMEM: no memory for the queue.
  */
 int fdq_enqueue(struct req *r)
@@ -217,7 +217,7 @@ static void take(struct fdq *q, struct req *r, struct req **ready, unsigned *nre
 }
 
 /*
- * Called with g.lock held when r completes (or is cancelled while held): take it off its
+ * Called with core.lock held when r completes (or is cancelled while held): take it off its
  * descriptor and collect what may now run (at most three: a read, a write, an fsync).
  */
 void fdq_retire(struct req *r, struct req **ready, unsigned *nready)
@@ -260,7 +260,7 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready)
 		take(q, h, ready, nready);
 }
 
-/* Called with g.lock held: the first incomplete request on fd, in submission order. */
+/* Called with core.lock held: the first incomplete request on fd, in submission order. */
 struct req *fdq_first(int fd)
 {
 	struct fdq **slot = fdtab_find(&fds, fd);

@@ -6,7 +6,7 @@
  * descriptors around 1,000,000 pays for a few pages and a top level of about a thousand
  * pointers; one with descriptors 0 to 100 pays for one page.
  *
- * Callers hold whatever lock guards the table (g.lock for every user today).
+ * Callers hold whatever lock guards the table (core.lock for every user today).
  */
 #ifndef POSIXAIO_FDTAB_H
 #define POSIXAIO_FDTAB_H

@@ -15,19 +15,19 @@
  *
  * Locks, in the one order they are taken: a thread that holds one takes only those after it.
  * (1) init_lock (runtime.c) while the engine starts; fork()'s prepare handler takes it too.
- * (2) g.reap_lock: one thread at a time drains the engine's completions. (3) g.lock: the
- * slabs, the descriptor queues, the waiter and claim lists, the background thread's queues
- * and every engine's submission side and records. (4) A thread pool's lock (pool.c): the
- * native AIO helpers' after g.lock, the SIGEV_THREAD callbacks' with none of these held;
- * no other lock is taken while one is held. (5) ownfd.c's track_lock, a leaf, while a page
- * of its registry is made. The callbacks' pool lock is taken bare because notifications
- * go out with g.lock let go. A function whose comment says "called with g.lock held" checks
- * it (LOCK_HELD(), where assertions are on); g.lock is let go inside a locked span only by
- * g_drop()/g_retake(), which keep the thread's view of what it holds true. None of them is
- * taken by aio_error(), aio_return() or aio_suspend() in a signal handler that interrupted
- * its thread inside the library (g_inside()). Completions found while g.lock is held (a
- * submission that fails at once, a held request cancelled) are queued per thread and
- * finished when that thread releases the lock, so req_complete() may be called from anywhere.
+ * (2) core.reap_lock: one thread at a time drains the engine's completions. (3) core.lock: the
+ * slabs, the descriptor queues, the waiter and claim lists, the background thread's queues and
+ * every engine's submission side and records. (4) A thread pool's lock (pool.c): the native AIO
+ * helpers' after core.lock, the SIGEV_THREAD callbacks' with none of these held; no other lock
+ * is taken while one is held. (5) ownfd.c's track_lock, a leaf, while a page of its registry is
+ * made. The callbacks' pool lock is taken bare because notifications go out with core.lock let
+ * go. A function whose comment says "called with core.lock held" checks it (LOCK_HELD(), where
+ * assertions are on); core.lock is let go inside a locked span only by
+ * core_drop()/core_retake(), which keep the thread's view of what it holds true. None of them
+ * is taken by aio_error(), aio_return() or aio_suspend() in a signal handler that interrupted
+ * its thread inside the library (core_inside()). Completions found while core.lock is held (a
+ * submission that fails at once, a held request cancelled) are queued per thread and finished
+ * when that thread releases the lock, so req_complete() may be called from anywhere.
  *
  * Threads. The background thread (notify.c) runs while any request needs a thread of the
  * library: a signal or a callback to deliver, a held request to issue when its predecessor
@@ -102,7 +102,7 @@ enum req_flags {
 	RF_CANCEL = 1 << 0,     /* aio_cancel() asked the engine to cancel it */
 	RF_HOLDS_FILE = 1 << 5, /* the engine holds the file it was submitted for */
 	/*
-	 * The reasons a request gives the background thread to run (g.bg_needed counts them),
+	 * The reasons a request gives the background thread to run (core.bg_needed counts them),
 	 * taken and given back only through req_bg_hold() and req_bg_drop().
 	 */
 	RF_NOTIFY = 1 << 1, /* its sigevent needs a thread of the library */
@@ -128,7 +128,7 @@ struct tstate {
 };
 
 /*
- * An aio_cancel() call's interest in one request: its result, captured under g.lock when it
+ * An aio_cancel() call's interest in one request: its result, captured under core.lock when it
  * is published, so that aio_cancel() never reads the aiocb, which the request's callback
  * may have freed or submitted again by the time aio_cancel() looks.
  */
@@ -177,7 +177,7 @@ struct req {
 	struct iovec *iov; /* a vectored request's rest, after a partial transfer (req_span) */
 	struct cancel_watch *watch; /* aio_cancel() calls waiting for its result */
 	/*
-	 * Read without g.lock by aio_return() (claim.c), so atomic, and last: req_alloc()
+	 * Read without core.lock by aio_return() (claim.c), so atomic, and last: req_alloc()
 	 * clears the fields above only. Once the result is published, claim is gen << 1, and
 	 * gen << 1 | 1 once the request waits in the claim list; 0 when claimed (or never
 	 * published). claim_cb is the aiocb it was published in.
@@ -186,7 +186,7 @@ struct req {
 	uintptr_t claim_cb;
 	/*
 	 * The generation whose notification is still to go out, set before its result is
-	 * published and cleared once it is out; read without g.lock by aio_suspend(), which
+	 * published and cleared once it is out; read without core.lock by aio_suspend(), which
 	 * may run in a signal handler. Kept across req_alloc(), like claim.
 	 */
 	uint32_t notify_gen;
@@ -211,7 +211,7 @@ int req_span(struct req *r, uint64_t done, struct iovec *one, const struct iovec
 /* Bytes a request transfers in all: aio_nbytes, or a vectored request's sum. */
 uint64_t req_len(const struct req *r);
 
-/* What read(2) and write(2) move at most in one call: the most one piece of a plain request asks. */
+/* What read(2) and write(2) move at most in one call: a plain request asks this much at most. */
 #define MAX_RW 0x7ffff000UL
 
 /*
@@ -241,7 +241,7 @@ struct engine {
 	int (*init)(void); /* 0 or -errno */
 	/* Issue n requests; one that fails at once is completed through req_complete(). */
 	void (*submit)(struct req **reqs, unsigned n);
-	/* Optional, called by the background thread with g.lock held: issue what waits for it. */
+	/* Optional, called by the background thread with core.lock held: issue what waits. */
 	void (*issue)(void);
 	/* 0: cancelled, its completion follows; -EALREADY: under way; -ENOENT: not found. */
 	int (*cancel)(struct req *r);
@@ -249,12 +249,12 @@ struct engine {
 	void (*reap)(void);            /* deliver completions; called with reap_lock held */
 	int (*pollfds)(struct pollfd *pfd, int max); /* what a waiter polls for completions */
 	/*
-	 * Optional, called with g.lock held before a request is accepted: take the memory the
+	 * Optional, called with core.lock held before a request is accepted: take the memory the
 	 * engine will need for it, so that running short fails the call with EAGAIN rather
 	 * than the request. 0 or -ENOMEM.
 	 */
 	int (*reserve)(struct req *r);
-	/* Optional, called with g.lock held when r is complete for good (not to go on). */
+	/* Optional, called with core.lock held when r is complete for good (not to go on). */
 	void (*retire)(struct req *r);
 	/* Optional: make pollfds() quiet unless completions wait (posixaio_fd() went idle). */
 	void (*quiet)(void);
@@ -317,7 +317,7 @@ struct posixaio {
 	int claim_efd, claim_epfd;
 };
 
-extern struct posixaio g;
+extern struct posixaio core;
 
 /* Statistics, printed at exit with POSIXAIO_STATS=1. Relaxed atomics. */
 struct stats {
@@ -329,14 +329,14 @@ extern struct stats stats;
 /* runtime.c */
 int engine_get(void); /* 0 or -errno: the engine is up */
 void reap(bool block);
-void g_lock(void);
-void g_unlock(void);
-void g_drop(void);
-void g_retake(void);
-bool g_locked(void);
-/* What a "called with g.lock held" comment says, checked where assertions are on. */
-#define LOCK_HELD() assert(g_locked())
-bool g_inside(void);
+void core_lock(void);
+void core_unlock(void);
+void core_drop(void);
+void core_retake(void);
+bool core_locked(void);
+/* What a "called with core.lock held" comment says, checked where assertions are on. */
+#define LOCK_HELD() assert(core_locked())
+bool core_inside(void);
 struct tstate *tstate_get(void);
 
 /* stats.c */
@@ -463,7 +463,7 @@ void wait_fork_child(void);
 /*
  * Cancellation, for every entry point: those that are not cancellation points run with
  * cancellation disabled, since the system calls inside them (a write() that wakes a waiter
- * with g.lock held, a pwritev2()) would otherwise act on a pending pthread_cancel() there.
+ * with core.lock held, a pwritev2()) would otherwise act on a pending pthread_cancel() there.
  * Waits enable it at their sleep only.
  */
 static inline int nocancel_begin(void)

@@ -15,7 +15,7 @@
 
 #define LIO_BATCH 64
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 void lio_put(struct lio *l)
 {
 	LOCK_HELD();
@@ -24,7 +24,7 @@ void lio_put(struct lio *l)
 }
 
 /*
- * Called with g.lock held when a member's own notification is out (or, for the guard, when
+ * Called with core.lock held when a member's own notification is out (or, for the guard, when
  * every member has started). The list's sigevent goes to the background thread, never to
  * the caller of lio_listio(LIO_NOWAIT) before it returns.
  */
@@ -34,7 +34,7 @@ void lio_member_notified(struct lio *l)
 	if (__atomic_sub_fetch(&l->members, 1, __ATOMIC_ACQ_REL) == 0 &&
 	    sev_needs_thread(&l->sev)) {
 		l->refs++;
-		fifo_push(&g.bg_lios, l);
+		fifo_push(&core.bg_lios, l);
 		bg_wake();
 	}
 	lio_put(l);
@@ -82,17 +82,17 @@ static struct req *in_list_order(struct req *held)
  */
 static void lio_deliver_held(struct lio *l)
 {
-	g_lock();
+	core_lock();
 	l->hold = false;
 	req_deliver(in_list_order(fifo_take(&l->held)), NULL);
-	g_unlock();
+	core_unlock();
 }
 
 static void lio_release(void *arg)
 {
-	g_lock();
+	core_lock();
 	lio_put(arg);
-	g_unlock();
+	core_unlock();
 }
 
 static void lio_cancelled(void *arg)
@@ -141,7 +141,7 @@ static int lio_op(const struct aiocb *cb)
 }
 
 /*
- * Called with g.lock held. Start every member; false when one could not start. off64 is
+ * Called with core.lock held. Start every member; false when one could not start. off64 is
  * OP_OFF64 when the members are struct aiocb64 (lio_listio64()), else 0.
  */
 static bool start_members(struct aiocb *const list[], int nent, struct lio *l, int off64)
@@ -219,10 +219,10 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 	cs = nocancel_begin();
 	req_notify_later(mode == LIO_NOWAIT ? NOTIFY_LATER_SIGNALS : NOTIFY_NOW);
 	req_submit_call(true);
-	g_lock();
+	core_lock();
 	if (sev_needs_thread(&lsev) && bg_start() < 0) {
 		/* Nothing could send the list's notification: start nothing. */
-		g_unlock();
+		core_unlock();
 		req_submit_call(false);
 		req_notify_later(NOTIFY_NOW);
 		nocancel_end(cs);
@@ -234,7 +234,7 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 	ok = start_members(list, nent, l, off64);
 	__atomic_sub_fetch(&l->pending, 1, __ATOMIC_ACQ_REL);
 	lio_member_notified(l); /* the guard */
-	g_unlock();
+	core_unlock();
 	req_submit_call(false);
 	reap(false);
 	req_notify_later(NOTIFY_NOW);

@@ -7,7 +7,7 @@
  * after they idle); a request with sigev_notify_attributes gets a thread made with those
  * attributes, as POSIX asks. Something must reap while such requests are in flight even if
  * the program never calls the library again, and while requests wait for the library to
- * move them on (see g.bg_needed): the background thread, which exists only then and a second
+ * move them on (see core.bg_needed): the background thread, which exists only then and a second
  * longer. Library threads block every signal (spawn()), except while they run a callback,
  * which sees no signal blocked, as on glibc's notification threads.
  */
@@ -193,7 +193,7 @@ static void queue_signal(const struct sev *s)
 		sys_rt_sigqueueinfo(pid, s->signo, &si);
 }
 
-/* Deliver a sigevent. Called without g.lock. */
+/* Deliver a sigevent. Called without core.lock. */
 void sev_deliver(const struct sev *s)
 {
 	if (!sev_needs_thread(s))
@@ -212,19 +212,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Called with g.lock held: deliver what submitting threads left to this thread, in order. */
+/* Called with core.lock held: deliver what submitting threads left to this thread, in order. */
 static void bg_deliver_queued(void)
 {
 	LOCK_HELD();
-	while (!fifo_empty(&g.bg_reqs) || !fifo_empty(&g.bg_lios)) {
-		struct req *reqs = fifo_take(&g.bg_reqs);
+	while (!fifo_empty(&core.bg_reqs) || !fifo_empty(&core.bg_lios)) {
+		struct req *reqs = fifo_take(&core.bg_reqs);
 
-		req_deliver(reqs, fifo_take(&g.bg_lios));
+		req_deliver(reqs, fifo_take(&core.bg_lios));
 	}
 }
 
 /*
- * Called with g.lock held: the program closed the background thread's eventfd (a close() of
+ * Called with core.lock held: the program closed the background thread's eventfd (a close() of
  * it wrote it once more, so the thread woke for this). Forget the number; the next call of the
  * program's makes another (ownfd.c: never a thread of the library), and until then the thread
  * looks every 10 ms.
@@ -232,16 +232,16 @@ static void bg_deliver_queued(void)
 static void bg_efd_check(void)
 {
 	LOCK_HELD();
-	if (g.bg_efd >= 0 && ownfd_lost(g.bg_efd)) {
-		ownfd_close(g.bg_efd);
-		g.bg_efd = -1;
+	if (core.bg_efd >= 0 && ownfd_lost(core.bg_efd)) {
+		ownfd_close(core.bg_efd);
+		core.bg_efd = -1;
 	}
-	if (g.bg_efd < 0 && ownfd_may_open()) {
-		g.bg_efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
-		if (g.bg_efd < 0)
-			g.bg_efd = -1;
+	if (core.bg_efd < 0 && ownfd_may_open()) {
+		core.bg_efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+		if (core.bg_efd < 0)
+			core.bg_efd = -1;
 		else
-			g.bg_kicked = false;
+			core.bg_kicked = false;
 	}
 }
 
@@ -255,8 +255,8 @@ void pollfds_check(const struct pollfd *pfd, int n)
 }
 
 /*
- * Called with g.lock held: wake the background thread for queued work. One write until it
- * looks at its queues again (bg_kicked is cleared under g.lock just before it does).
+ * Called with core.lock held: wake the background thread for queued work. One write until it
+ * looks at its queues again (bg_kicked is cleared under core.lock just before it does).
  */
 void bg_wake(void)
 {
@@ -265,11 +265,11 @@ void bg_wake(void)
 	LOCK_HELD();
 
 	bg_efd_check();
-	if (g.bg_kicked || !ownfd_use(g.bg_efd))
+	if (core.bg_kicked || !ownfd_use(core.bg_efd))
 		return; /* a lost one was written as it went: the thread is awake */
-	g.bg_kicked = true;
-	if (write(g.bg_efd, &one, sizeof(one)) < 0 && errno == EBADF)
-		ownfd_notice(g.bg_efd); /* EAGAIN: already awake-pending */
+	core.bg_kicked = true;
+	if (write(core.bg_efd, &one, sizeof(one)) < 0 && errno == EBADF)
+		ownfd_notice(core.bg_efd); /* EAGAIN: already awake-pending */
 	ownfd_done();
 }
 
@@ -281,12 +281,12 @@ bool bg_self(void)
 	return tl_bg;
 }
 
-/* Called with g.lock held: may the background thread leave now? */
+/* Called with core.lock held: may the background thread leave now? */
 static bool bg_idle(void)
 {
 	LOCK_HELD();
 	/* Requests it issued count in bg_needed: io_uring would cancel them if it left. */
-	return g.bg_needed == 0;
+	return core.bg_needed == 0;
 }
 
 static void *bg_thread(void *arg)
@@ -301,85 +301,85 @@ static void *bg_thread(void *arg)
 		uint64_t v;
 		int n, timeout;
 
-		while (__atomic_load_n(&g.exiting, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&core.exiting, __ATOMIC_ACQUIRE))
 			pause(); /* every signal is blocked: until exit_group ends us */
-		g_lock();
+		core_lock();
 		bg_efd_check();
-		if (ownfd_use(g.bg_efd)) {
-			if (read(g.bg_efd, &v, sizeof(v)) < 0 && errno == EBADF)
-				ownfd_notice(g.bg_efd); /* EAGAIN: nothing queued since last time */
+		if (ownfd_use(core.bg_efd)) {
+			if (read(core.bg_efd, &v, sizeof(v)) < 0 && errno == EBADF)
+				ownfd_notice(core.bg_efd); /* EAGAIN: nothing queued since */
 			ownfd_done();
 		}
-		g.bg_kicked = false;
-		if (g.eng->issue)
-			g.eng->issue();
-		g_unlock();
+		core.bg_kicked = false;
+		if (core.eng->issue)
+			core.eng->issue();
+		core_unlock();
 		reap(true);
-		g_lock();
+		core_lock();
 		bg_deliver_queued();
 		if (!bg_idle()) {
 			idle_since = 0;
 		} else if (!idle_since) {
 			idle_since = now_ms();
 		} else if (now_ms() - idle_since >= NOTIFIER_LINGER_MS) {
-			g.bg_running = false;
-			g_unlock();
+			core.bg_running = false;
+			core_unlock();
 			return NULL;
 		}
-		pfd[0].fd = g.bg_efd;
+		pfd[0].fd = core.bg_efd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
-		n = 1 + g.eng->pollfds(pfd + 1, 4);
+		n = 1 + core.eng->pollfds(pfd + 1, 4);
 		/* Without its eventfd, or with work the engine cannot be woken for: look often. */
-		timeout = g.bg_efd < 0 || (g.eng->poll_short && g.eng->poll_short()) ||
-					  __atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED)
+		timeout = core.bg_efd < 0 || (core.eng->poll_short && core.eng->poll_short()) ||
+					  __atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED)
 				  ? 10
 				  : NOTIFIER_LINGER_MS;
-		g_unlock();
+		core_unlock();
 		if (poll(pfd, (nfds_t)n, timeout) > 0)
 			pollfds_check(pfd, n);
 	}
 }
 
-/* Called with g.lock held: make sure the background thread runs. 0 or -EAGAIN. */
+/* Called with core.lock held: make sure the background thread runs. 0 or -EAGAIN. */
 int bg_start(void)
 {
 	LOCK_HELD();
 	bg_efd_check();
-	if (g.bg_running)
+	if (core.bg_running)
 		return 0;
-	if (g.bg_efd < 0 || spawn(bg_thread, NULL, NULL) != 0)
+	if (core.bg_efd < 0 || spawn(bg_thread, NULL, NULL) != 0)
 		return -EAGAIN;
-	g.bg_running = true;
-	g.bg_kicked = false;
+	core.bg_running = true;
+	core.bg_kicked = false;
 	return 0;
 }
 
-/* Called with g.lock held: one more request needs the background thread. */
+/* Called with core.lock held: one more request needs the background thread. */
 void bg_get(void)
 {
 	LOCK_HELD();
-	g.bg_needed++;
-	if (g.eng)
+	core.bg_needed++;
+	if (core.eng)
 		bg_start(); /* else the work is done whenever the program next calls the library */
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 void bg_put(unsigned n)
 {
 	LOCK_HELD();
-	g.bg_needed -= n;
+	core.bg_needed -= n;
 }
 
 void notify_fork_child(void)
 {
 	own_pid = 0;
 	pool_fork_child(&pool);
-	g.bg_needed = 0;
-	g.bg_running = false;
-	g.bg_kicked = false;
-	fifo_init(&g.bg_reqs);
-	fifo_init(&g.bg_lios);
-	ownfd_close(g.bg_efd); /* the parent's: shared with it */
-	g.bg_efd = -1;
+	core.bg_needed = 0;
+	core.bg_running = false;
+	core.bg_kicked = false;
+	fifo_init(&core.bg_reqs);
+	fifo_init(&core.bg_lios);
+	ownfd_close(core.bg_efd); /* the parent's: shared with it */
+	core.bg_efd = -1;
 }

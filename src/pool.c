@@ -26,8 +26,8 @@
  * middle of a queue that may hold thousands, and a walk there would make aio_cancel() of a
  * descriptor's requests quadratic.
  *
- * Locks: p->lock guards the queue and the counts; it is taken after g.lock where both are
- * held (engine-kaio.c queues with g.lock held), and no other lock of the library is taken
+ * Locks: p->lock guards the queue and the counts; it is taken after core.lock where both are
+ * held (engine-kaio.c queues with core.lock held), and no other lock of the library is taken
  * while it is held. Jobs run without it.
  */
 #include <errno.h>

@@ -23,7 +23,7 @@
 #define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
 #endif
 
-/* Requests finished by this thread while it held g.lock, in order: notified when it lets go. */
+/* Requests finished by this thread while it held core.lock, in order: notified when it lets go. */
 static TLS FIFO(struct req) tl_done;
 /*
  * Set inside aio_read()/aio_write()/aio_fsync()/lio_listio(): what completes there is
@@ -58,7 +58,7 @@ bool req_in_submit(void)
 }
 
 /*
- * The slab table is read without g.lock by aio_return() (claim.c): a grown table is
+ * The slab table is read without core.lock by aio_return() (claim.c): a grown table is
  * published whole and the old one kept, never freed while the process lives (they sum to
  * less than the newest).
  */
@@ -70,8 +70,8 @@ static int slab_grow(void)
 	struct req *s;
 	uint32_t i, base;
 
-	if (g.nslabs == g.cap_slabs) {
-		uint32_t cap = g.cap_slabs ? 2 * g.cap_slabs : 16;
+	if (core.nslabs == core.cap_slabs) {
+		uint32_t cap = core.cap_slabs ? 2 * core.cap_slabs : 16;
 		struct req **n;
 
 		if (nretired == sizeof(retired) / sizeof(retired[0]))
@@ -79,34 +79,34 @@ static int slab_grow(void)
 		n = malloc(cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
-		if (g.nslabs)
-			memcpy(n, g.slabs, g.nslabs * sizeof(*n));
-		if (g.slabs)
-			retired[nretired++] = g.slabs;
-		__atomic_store_n(&g.slabs, n, __ATOMIC_RELEASE);
-		g.cap_slabs = cap;
+		if (core.nslabs)
+			memcpy(n, core.slabs, core.nslabs * sizeof(*n));
+		if (core.slabs)
+			retired[nretired++] = core.slabs;
+		__atomic_store_n(&core.slabs, n, __ATOMIC_RELEASE);
+		core.cap_slabs = cap;
 	}
 	s = calloc(REQ_SLAB, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	base = g.nslabs * REQ_SLAB;
+	base = core.nslabs * REQ_SLAB;
 	for (i = REQ_SLAB; i-- > 0;) {
 		s[i].index = base + i;
 		s[i].gen = 1;
-		s[i].next = g.free;
-		g.free = &s[i];
+		s[i].next = core.free;
+		core.free = &s[i];
 	}
-	g.slabs[g.nslabs] = s;
-	__atomic_store_n(&g.nslabs, g.nslabs + 1, __ATOMIC_RELEASE);
+	core.slabs[core.nslabs] = s;
+	__atomic_store_n(&core.nslabs, core.nslabs + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
-/* Without g.lock: the slot cb's token names, or NULL. Its fields may change meanwhile. */
+/* Without core.lock: the slot cb's token names, or NULL. Its fields may change meanwhile. */
 struct req *req_slot(const struct aiocb *cb)
 {
 	uint32_t slot = (uint32_t)cb->__abs_prio;
-	uint32_t nslabs = __atomic_load_n(&g.nslabs, __ATOMIC_ACQUIRE);
-	struct req **slabs = __atomic_load_n(&g.slabs, __ATOMIC_ACQUIRE);
+	uint32_t nslabs = __atomic_load_n(&core.nslabs, __ATOMIC_ACQUIRE);
+	struct req **slabs = __atomic_load_n(&core.slabs, __ATOMIC_ACQUIRE);
 
 	if (slot == 0 || slot > nslabs * REQ_SLAB)
 		return NULL;
@@ -114,7 +114,7 @@ struct req *req_slot(const struct aiocb *cb)
 	return &slabs[slot / REQ_SLAB][slot % REQ_SLAB];
 }
 
-/* Called with g.lock held. NULL when memory is exhausted. */
+/* Called with core.lock held. NULL when memory is exhausted. */
 struct req *req_alloc(void)
 {
 	struct req *r;
@@ -122,10 +122,10 @@ struct req *req_alloc(void)
 
 	LOCK_HELD();
 
-	if (!g.free && slab_grow() < 0)
+	if (!core.free && slab_grow() < 0)
 		return NULL;
-	r = g.free;
-	g.free = r->next;
+	r = core.free;
+	core.free = r->next;
 	index = r->index;
 	gen = r->gen;
 	memset(r, 0, offsetof(struct req, claim));
@@ -134,7 +134,7 @@ struct req *req_alloc(void)
 	return r;
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 void req_free(struct req *r)
 {
 	LOCK_HELD();
@@ -146,8 +146,8 @@ void req_free(struct req *r)
 	r->cb = NULL;
 	if (++r->gen == 0)
 		r->gen = 1;
-	r->next = g.free;
-	g.free = r;
+	r->next = core.free;
+	core.free = r;
 }
 
 void req_set_token(struct req *r)
@@ -156,7 +156,7 @@ void req_set_token(struct req *r)
 	r->cb->__policy = (int)r->gen;
 }
 
-/* Called with g.lock held: the live request this aiocb was submitted as, or NULL. */
+/* Called with core.lock held: the live request this aiocb was submitted as, or NULL. */
 struct req *req_lookup(const struct aiocb *cb)
 {
 	uint32_t slot = (uint32_t)cb->__abs_prio, gen = (uint32_t)cb->__policy;
@@ -164,10 +164,10 @@ struct req *req_lookup(const struct aiocb *cb)
 
 	LOCK_HELD();
 
-	if (slot == 0 || slot > g.nslabs * REQ_SLAB)
+	if (slot == 0 || slot > core.nslabs * REQ_SLAB)
 		return NULL;
 	slot--;
-	r = &g.slabs[slot / REQ_SLAB][slot % REQ_SLAB];
+	r = &core.slabs[slot / REQ_SLAB][slot % REQ_SLAB];
 	if (r->gen != gen || r->cb != cb || r->state == REQ_FREE || r->state == REQ_DONE ||
 	    r->state == REQ_CLAIM)
 		return NULL;
@@ -175,7 +175,7 @@ struct req *req_lookup(const struct aiocb *cb)
 }
 
 /*
- * Called with g.lock held: r gives the background thread a reason to run (one of
+ * Called with core.lock held: r gives the background thread a reason to run (one of
  * RF_BG_REASONS), until req_bg_drop() of the same reason. The one place a request's
  * reasons change, so that every one taken is given back exactly once.
  */
@@ -188,7 +188,7 @@ void req_bg_hold(struct req *r, uint8_t reason)
 	bg_get();
 }
 
-/* Called with g.lock held: r no longer needs the background thread for reason, if it did. */
+/* Called with core.lock held: r no longer needs the background thread for reason, if it did. */
 void req_bg_drop(struct req *r, uint8_t reason)
 {
 	LOCK_HELD();
@@ -198,7 +198,7 @@ void req_bg_drop(struct req *r, uint8_t reason)
 	bg_put(1);
 }
 
-/* Called with g.lock held: hand requests to the engine. */
+/* Called with core.lock held: hand requests to the engine. */
 void req_issue(struct req **reqs, unsigned n)
 {
 	unsigned i;
@@ -215,7 +215,7 @@ void req_issue(struct req **reqs, unsigned n)
 			req_bg_hold(r, RF_BG);
 	}
 	__atomic_fetch_add(&stats.submitted, n, __ATOMIC_RELAXED);
-	g.eng->submit(reqs, n);
+	core.eng->submit(reqs, n);
 }
 
 /*
@@ -284,7 +284,7 @@ static void publish(struct req *r, int64_t res)
 	__atomic_store_n(&cb->__error_code, res < 0 ? (int)-res : 0, __ATOMIC_RELEASE);
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 static void req_finish_locked(struct req *r, int64_t res)
 {
 	struct req *ready[FDQ_READY_MAX];
@@ -322,8 +322,8 @@ static void req_finish_locked(struct req *r, int64_t res)
 		STAT_INC(cancelled);
 	STAT_INC(completed);
 
-	if (g.eng->retire)
-		g.eng->retire(r);
+	if (core.eng->retire)
+		core.eng->retire(r);
 	req_bg_drop(r, RF_BG);
 	req_bg_drop(r, RF_RING);
 	if (r->fdq)
@@ -351,7 +351,7 @@ static void req_finish_locked(struct req *r, int64_t res)
 static TLS bool tl_finishing;
 static TLS FIFO(struct req) tl_later;
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 static void finish(struct req *r, int64_t res)
 {
 	LOCK_HELD();
@@ -370,17 +370,17 @@ static void finish(struct req *r, int64_t res)
 /* The one way a request completes: res is the byte count or -errno. */
 void req_complete(struct req *r, int64_t res)
 {
-	if (g_locked()) {
+	if (core_locked()) {
 		finish(r, res);
 		return;
 	}
-	g_lock();
+	core_lock();
 	finish(r, res);
-	g_unlock();
+	core_unlock();
 }
 
 /*
- * Called with g.lock held, once r's own notification is out: let go of it. A list's
+ * Called with core.lock held, once r's own notification is out: let go of it. A list's
  * notification follows the last of its members' own.
  */
 void req_notified(struct req *r)
@@ -395,7 +395,7 @@ void req_notified(struct req *r)
 }
 
 /*
- * Called with g.lock held. Members of a LIO_WAIT list whose caller still waits are handed
+ * Called with core.lock held. Members of a LIO_WAIT list whose caller still waits are handed
  * to it: it delivers their notifications itself once every member is complete, so that
  * they neither interrupt its own wait nor arrive after lio_listio() returned. The rest of
  * the list is returned.
@@ -420,7 +420,7 @@ static struct req *hold_for_lio_waiters(struct req *list)
 }
 
 /*
- * Called with g.lock held: take out of list the requests whose signal would reach the
+ * Called with core.lock held: take out of list the requests whose signal would reach the
  * caller inside the submitting call, and queue them for the background thread. A callback
  * runs on a pool thread anyway, so it is handed over at once.
  */
@@ -438,7 +438,7 @@ static struct req *signals_for_later(struct req *list, uint8_t mode)
 		r->next = NULL;
 		if (sig ? mode & NOTIFY_LATER_SIGNALS
 			: r->sev.notify == SIGEV_THREAD && (mode & NOTIFY_LATER_CALLBACKS)) {
-			fifo_push(&g.bg_reqs, r);
+			fifo_push(&core.bg_reqs, r);
 			queued = true;
 			continue;
 		}
@@ -451,7 +451,7 @@ static struct req *signals_for_later(struct req *list, uint8_t mode)
 }
 
 /*
- * Called with g.lock held: deliver the sigevents of reqs, then of lios, outside the lock
+ * Called with core.lock held: deliver the sigevents of reqs, then of lios, outside the lock
  * (they are system calls and may create threads), then let go of each and wake waiters.
  * The one delivery loop, for a thread's own completions, a LIO_WAIT caller's members and
  * the background thread's queue. Lists come only from that queue, which holds a reference
@@ -464,12 +464,12 @@ void req_deliver(struct req *reqs, struct lio *lios)
 
 	LOCK_HELD();
 
-	g_drop();
+	core_drop();
 	for (r = reqs; r; r = r->next)
 		sev_deliver(&r->sev);
 	for (l = lios; l; l = l->next)
 		sev_deliver(&l->sev);
-	g_retake();
+	core_retake();
 	/* Members first: a list they complete joins the background queue behind them. */
 	for (r = reqs; r; r = next) {
 		next = r->next;
@@ -483,7 +483,7 @@ void req_deliver(struct req *reqs, struct lio *lios)
 	waiters_wake();
 }
 
-/* Called with g.lock held, from g_unlock(): notify what this thread finished, then free. */
+/* Called with core.lock held, from core_unlock(): notify what this thread finished, then free. */
 void req_finish_deferred(void)
 {
 	LOCK_HELD();
@@ -491,8 +491,8 @@ void req_finish_deferred(void)
 		struct req *list = hold_for_lio_waiters(fifo_take(&tl_done));
 
 		/* Once exit() has begun the background thread delivers nothing more. */
-		if (tl_notify_later && g.bg_running &&
-		    !__atomic_load_n(&g.exiting, __ATOMIC_ACQUIRE))
+		if (tl_notify_later && core.bg_running &&
+		    !__atomic_load_n(&core.exiting, __ATOMIC_ACQUIRE))
 			list = signals_for_later(list, tl_notify_later);
 		req_deliver(list, NULL);
 	}
@@ -501,14 +501,14 @@ void req_finish_deferred(void)
 void req_fork_child(void)
 {
 	/* The parent's requests are not the child's: let their memory go. */
-	for (uint32_t i = 0; i < g.nslabs; i++)
-		free(g.slabs[i]);
-	free(g.slabs);
-	g.slabs = NULL;
+	for (uint32_t i = 0; i < core.nslabs; i++)
+		free(core.slabs[i]);
+	free(core.slabs);
+	core.slabs = NULL;
 	while (nretired)
 		free(retired[--nretired]);
-	g.nslabs = g.cap_slabs = 0;
-	g.free = NULL;
+	core.nslabs = core.cap_slabs = 0;
+	core.free = NULL;
 	fifo_init(&tl_done);
 	fifo_init(&tl_later);
 	tl_finishing = false;

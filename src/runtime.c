@@ -17,7 +17,7 @@
 #include "internal.h"
 #include "posixaio.h"
 
-struct posixaio g = {
+struct posixaio core = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.reap_lock = PTHREAD_MUTEX_INITIALIZER,
 	.bg_efd = -1,
@@ -49,50 +49,50 @@ static void inside_leave(void)
 	tl_inside--;
 }
 
-void g_lock(void)
+void core_lock(void)
 {
 	inside_enter();
-	pthread_mutex_lock(&g.lock);
+	pthread_mutex_lock(&core.lock);
 	tl_locked = true;
 }
 
-void g_unlock(void)
+void core_unlock(void)
 {
 	req_finish_deferred();
 	tl_locked = false;
-	pthread_mutex_unlock(&g.lock);
+	pthread_mutex_unlock(&core.lock);
 	inside_leave();
 }
 
 /*
- * Let g.lock go inside a locked span and take it back (the delivery loop, req_deliver()):
+ * Let core.lock go inside a locked span and take it back (the delivery loop, req_deliver()):
  * the thread's lock state stays true, and tl_inside stays up, so that a handler running in
  * between still takes no lock.
  */
-void g_drop(void)
+void core_drop(void)
 {
 	assert(tl_locked);
 	tl_locked = false;
-	pthread_mutex_unlock(&g.lock);
+	pthread_mutex_unlock(&core.lock);
 }
 
-void g_retake(void)
+void core_retake(void)
 {
-	pthread_mutex_lock(&g.lock);
+	pthread_mutex_lock(&core.lock);
 	tl_locked = true;
 }
 
-bool g_locked(void)
+bool core_locked(void)
 {
 	return tl_locked;
 }
 
-bool g_inside(void)
+bool core_inside(void)
 {
 	return __atomic_load_n(&tl_inside, __ATOMIC_RELAXED) != 0;
 }
 
-/* Called with g.lock held. NULL only when memory is exhausted. */
+/* Called with core.lock held. NULL only when memory is exhausted. */
 struct tstate *tstate_get(void)
 {
 	struct tstate *t = tl_ts;
@@ -105,7 +105,7 @@ struct tstate *tstate_get(void)
 	if (!t)
 		return NULL;
 	t->efd = -1;
-	if (pthread_setspecific(g.tkey, t)) {
+	if (pthread_setspecific(core.tkey, t)) {
 		free(t);
 		return NULL;
 	}
@@ -118,11 +118,11 @@ static void tstate_exit(void *arg)
 {
 	struct tstate *t = arg;
 
-	g_lock();
+	core_lock();
 	ownfd_close(t->efd);
 	tl_ts = NULL;
 	free(t);
-	g_unlock();
+	core_unlock();
 }
 
 /*
@@ -132,17 +132,17 @@ static void tstate_exit(void *arg)
  */
 static void process_exiting(void)
 {
-	__atomic_store_n(&g.exiting, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&core.exiting, true, __ATOMIC_RELEASE);
 }
 
 static void fork_child(void)
 {
-	pthread_mutex_init(&g.lock, NULL);
-	pthread_mutex_init(&g.reap_lock, NULL);
+	pthread_mutex_init(&core.lock, NULL);
+	pthread_mutex_init(&core.reap_lock, NULL);
 	pthread_mutex_unlock(&init_lock); /* taken by fork_prepare() in this very thread */
-	if (g.eng)
-		g.eng->fork_child();
-	g.eng = NULL;
+	if (core.eng)
+		core.eng->fork_child();
+	core.eng = NULL;
 	/* The parent's requests are not ours: start with empty tables. */
 	req_fork_child();
 	fdq_fork_child();
@@ -151,10 +151,10 @@ static void fork_child(void)
 	claim_fork_child();
 	stats_fork_child();
 	ownfd_fork_child();
-	g.sq_pending = false;
+	core.sq_pending = false;
 	if (tl_ts) {
 		ownfd_close(tl_ts->efd);
-		pthread_setspecific(g.tkey, NULL);
+		pthread_setspecific(core.tkey, NULL);
 		free(tl_ts);
 		tl_ts = NULL;
 	}
@@ -197,7 +197,7 @@ static int try_engine(const struct engine *e, bool forced)
 	int ret = e->init();
 
 	if (ret == 0) {
-		__atomic_store_n(&g.eng, e, __ATOMIC_RELEASE); /* reap() reads it unlocked */
+		__atomic_store_n(&core.eng, e, __ATOMIC_RELEASE); /* reap() reads it unlocked */
 		return 0;
 	}
 	if (forced)
@@ -214,7 +214,7 @@ static int engine_start(void)
 	int ret;
 
 	if (!once_done) {
-		if (pthread_key_create(&g.tkey, tstate_exit))
+		if (pthread_key_create(&core.tkey, tstate_exit))
 			return -EAGAIN;
 		stats_init();
 		once_done = true;
@@ -277,27 +277,27 @@ int engine_get(void)
  */
 void reap(bool block)
 {
-	const struct engine *e = __atomic_load_n(&g.eng, __ATOMIC_ACQUIRE);
+	const struct engine *e = __atomic_load_n(&core.eng, __ATOMIC_ACQUIRE);
 
 	/* Also a signal handler that interrupted this thread inside the library: not now. */
-	if (!e || g_inside())
+	if (!e || core_inside())
 		return;
-	if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED)) {
-		g_lock();
+	if (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED)) {
+		core_lock();
 		e->submit(NULL, 0);
-		g_unlock();
+		core_unlock();
 	}
 	if (!e->has_completions())
 		return;
 	inside_enter();
 	if (block) {
-		pthread_mutex_lock(&g.reap_lock);
-	} else if (pthread_mutex_trylock(&g.reap_lock)) {
+		pthread_mutex_lock(&core.reap_lock);
+	} else if (pthread_mutex_trylock(&core.reap_lock)) {
 		inside_leave();
 		return;
 	}
 	e->reap();
-	pthread_mutex_unlock(&g.reap_lock);
+	pthread_mutex_unlock(&core.reap_lock);
 	inside_leave();
 }
 
@@ -305,5 +305,5 @@ EXPORT const char *posixaio_engine(void)
 {
 	if (engine_get())
 		return NULL;
-	return g.eng->name;
+	return core.eng->name;
 }

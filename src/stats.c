@@ -56,7 +56,7 @@ static void line_ulong(struct line *l, const char *name, unsigned long v)
 
 static void stats_print(void)
 {
-	const struct engine *e = __atomic_load_n(&g.eng, __ATOMIC_ACQUIRE);
+	const struct engine *e = __atomic_load_n(&core.eng, __ATOMIC_ACQUIRE);
 	pid_t pid = __atomic_load_n(&stats_pid, __ATOMIC_RELAXED);
 	struct line l = {.len = 0};
 

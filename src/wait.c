@@ -30,7 +30,7 @@ struct wait_ctx {
 	int cancel_state; /* the caller's: restored at the sleep only */
 };
 
-/* Called with g.lock held: wake every waiting thread. */
+/* Called with core.lock held: wake every waiting thread. */
 void waiters_wake(void)
 {
 	static const uint64_t one = 1;
@@ -38,7 +38,7 @@ void waiters_wake(void)
 
 	LOCK_HELD();
 
-	for (w = g.waiters; w; w = w->next) {
+	for (w = core.waiters; w; w = w->next) {
 		/* A lost one was written as it went: that thread is awake. */
 		if (!ownfd_use(w->efd))
 			continue;
@@ -54,28 +54,28 @@ static void leave(void *arg)
 
 	if (!c->registered && !c->leader)
 		return;
-	g_lock();
+	core_lock();
 	if (c->registered) {
 		if (c->w.prev)
 			c->w.prev->next = c->w.next;
 		else
-			g.waiters = c->w.next;
+			core.waiters = c->w.next;
 		if (c->w.next)
 			c->w.next->prev = c->w.prev;
-		g.nwaiters--;
+		core.nwaiters--;
 		c->registered = false;
 	}
 	if (c->leader) {
 		/* Someone else must watch the engine now. */
-		__atomic_store_n(&g.leader, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&core.leader, 0, __ATOMIC_RELEASE);
 		c->leader = false;
 		waiters_wake();
 	}
-	g_unlock();
+	core_unlock();
 }
 
 /*
- * Called with g.lock held: the calling thread's eventfd, made when first needed and again
+ * Called with core.lock held: the calling thread's eventfd, made when first needed and again
  * when the program closed it; -1 when there is no descriptor to spare (or no memory): the
  * thread waits all the same, looking again often.
  */
@@ -101,16 +101,16 @@ static int thread_efd(void)
 
 static int enter(struct wait_ctx *c)
 {
-	g_lock();
+	core_lock();
 	c->w.efd = thread_efd();
 	c->w.prev = NULL;
-	c->w.next = g.waiters;
-	if (g.waiters)
-		g.waiters->prev = &c->w;
-	g.waiters = &c->w;
-	g.nwaiters++;
+	c->w.next = core.waiters;
+	if (core.waiters)
+		core.waiters->prev = &c->w;
+	core.waiters = &c->w;
+	core.nwaiters++;
 	c->registered = true;
-	g_unlock();
+	core_unlock();
 	return 0;
 }
 
@@ -167,7 +167,7 @@ int wait_time_left(const struct timespec *deadline, struct timespec *out)
 /*
  * The one place a wait acts on pthread_cancel(): no lock is held here, and the cleanup
  * handler leaves the waiter list. Everywhere else in the wait cancellation is disabled, so
- * that the write() waking another waiter, made with g.lock held, never acts on it.
+ * that the write() waking another waiter, made with core.lock held, never acts on it.
  */
 static int wait_sleep(struct wait_ctx *c, struct pollfd *pfd, nfds_t n, const struct timespec *tsp)
 {
@@ -207,29 +207,29 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		if (!c->leader) {
 			int zero = 0;
 
-			c->leader = __atomic_compare_exchange_n(&g.leader, &zero, 1, false,
+			c->leader = __atomic_compare_exchange_n(&core.leader, &zero, 1, false,
 								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 			if (c->leader)
 				continue; /* reap once as the leader before sleeping */
 		}
 		if (c->w.efd >= 0 && ownfd_lost(c->w.efd)) {
-			g_lock();
+			core_lock();
 			c->w.efd = thread_efd();
-			g_unlock();
+			core_unlock();
 			continue; /* woken by the loss: look again before sleeping */
 		}
 		pfd[0].fd = c->w.efd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		if (c->leader)
-			n += (nfds_t)g.eng->pollfds(pfd + 1, 4);
+			n += (nfds_t)core.eng->pollfds(pfd + 1, 4);
 		if (deadline) {
 			if (!wait_time_left(deadline, &left))
 				return -EAGAIN;
 			tsp = &left;
 		}
-		if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED) || c->w.efd < 0 ||
-		    (c->leader && g.eng->poll_short && g.eng->poll_short())) {
+		if (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED) || c->w.efd < 0 ||
+		    (c->leader && core.eng->poll_short && core.eng->poll_short())) {
 			/*
 			 * Submissions wait for resources, or nothing can wake this thread: come
 			 * back soon to look.
@@ -325,7 +325,7 @@ int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadli
 {
 	struct wait_ctx c = { .registered = false, .leader = false };
 
-	if (g_inside()) {
+	if (core_inside()) {
 		int cs = nocancel_begin(), ret = wait_in_handler(done, arg, deadline);
 
 		nocancel_end(cs);
@@ -353,7 +353,7 @@ int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_time
 
 void wait_fork_child(void)
 {
-	g.waiters = NULL;
-	g.nwaiters = 0;
-	g.leader = 0;
+	core.waiters = NULL;
+	core.nwaiters = 0;
+	core.leader = 0;
 }

@@ -34,7 +34,7 @@
  * is read only where a waiter is about to sleep, not once per completion.
  *
  * Locks (their order is in internal.h): the FIFO, the count in the kernel and the
- * per-request records are guarded by g.lock; the helper threads' queue by their pool's lock
+ * per-request records are guarded by core.lock; the helper threads' queue by their pool's lock
  * (pool.c). Ring slots are claimed with a compare-and-swap of its head, so the reaper and a
  * submitter may both take events.
  */
@@ -167,12 +167,12 @@ static struct {
 	bool submitting;
 	FIFO(struct req) later; /* issued while submitting: taken by the same loop */
 	uint64_t inline_left; /* of INLINE_BUDGET, for the submission under way */
-} K = { .efd = -1, .fds = FDTAB_INIT(struct fdinfo) };
+} kaio = { .efd = -1, .fds = FDTAB_INIT(struct fdinfo) };
 
 static void helper(struct pool_job *j);
 
 /* Helper threads run the library's code only: ownfd.c lets them make no descriptor. */
-static struct pool hp = POOL_INIT(.max = HELPERS_MAX, .internal = true, .run = helper);
+static struct pool helpers = POOL_INIT(.max = HELPERS_MAX, .internal = true, .run = helper);
 
 static void q_push(struct kqueue *q, struct kreq *k)
 {
@@ -209,41 +209,41 @@ static void q_del(struct kqueue *q, struct kreq *k)
 	k->prev = k->next = NULL;
 }
 
-/* Called with g.lock held. The record of r; with grow, made if missing (NULL: no memory). */
+/* Called with core.lock held. The record of r; with grow, made if missing (NULL: no memory). */
 static struct kreq *kreq_of(const struct req *r, bool grow)
 {
 	uint32_t slab = r->index / REQ_SLAB;
 
 	LOCK_HELD();
 
-	if (slab >= K.nslabs) {
-		unsigned n = K.nslabs ? 2 * K.nslabs : 16;
+	if (slab >= kaio.nslabs) {
+		unsigned n = kaio.nslabs ? 2 * kaio.nslabs : 16;
 		struct kreq **t;
 
 		if (!grow)
 			return NULL;
 		while (n <= slab)
 			n *= 2;
-		t = realloc(K.slabs, n * sizeof(*t));
+		t = realloc(kaio.slabs, n * sizeof(*t));
 		if (!t)
 			return NULL;
-		memset(t + K.nslabs, 0, (n - K.nslabs) * sizeof(*t));
-		K.slabs = t;
-		K.nslabs = n;
+		memset(t + kaio.nslabs, 0, (n - kaio.nslabs) * sizeof(*t));
+		kaio.slabs = t;
+		kaio.nslabs = n;
 	}
-	if (!K.slabs[slab]) {
+	if (!kaio.slabs[slab]) {
 		if (!grow)
 			return NULL;
-		K.slabs[slab] = calloc(REQ_SLAB, sizeof(struct kreq));
-		if (!K.slabs[slab])
+		kaio.slabs[slab] = calloc(REQ_SLAB, sizeof(struct kreq));
+		if (!kaio.slabs[slab])
 			return NULL;
 	}
-	return &K.slabs[slab][r->index % REQ_SLAB];
+	return &kaio.slabs[slab][r->index % REQ_SLAB];
 }
 
 static struct fdinfo *fdinfo_slot(int fd)
 {
-	return fdtab_get(&K.fds, fd);
+	return fdtab_get(&kaio.fds, fd);
 }
 
 /*
@@ -282,7 +282,7 @@ static void mark_slow(const struct req *r)
 	fi->flags |= r->op == OP_READ ? FD_SLOW_READ : FD_SLOW_WRITE;
 }
 
-/* Called with g.lock held: make k hold its descriptor's duplicate. */
+/* Called with core.lock held: make k hold its descriptor's duplicate. */
 static void hold(struct kreq *k)
 {
 	struct fdinfo *fi = fdinfo_slot(k->r->fd);
@@ -309,7 +309,7 @@ static void unhold(struct kreq *k)
 
 	if (!k->held)
 		return;
-	fi = fdtab_find(&K.fds, k->r->fd); /* made by hold() */
+	fi = fdtab_find(&kaio.fds, k->r->fd); /* made by hold() */
 	if (--fi->nhold == 0)
 		ownfd_close(fi->hold);
 	k->fd = k->r->fd;
@@ -352,7 +352,7 @@ static void prep(struct kreq *k)
 
 static struct kctx *ctx_of(const struct kreq *k);
 
-/* Called with g.lock held. The result of r, counting its earlier pieces. */
+/* Called with core.lock held. The result of r, counting its earlier pieces. */
 static void finish(struct kreq *k, int64_t res)
 {
 	LOCK_HELD();
@@ -440,12 +440,12 @@ static void helper(struct pool_job *j)
 	struct kreq *k = pool_entry(j, struct kreq, job);
 	int64_t res = helper_io(k);
 
-	g_lock();
+	core_lock();
 	finish(k, res); /* the record may be reused from here on */
-	g_unlock();     /* wakes the waiters, and sends the signal if any */
+	core_unlock();     /* wakes the waiters, and sends the signal if any */
 }
 
-/* Called with g.lock held: what would block goes to a helper thread. */
+/* Called with core.lock held: what would block goes to a helper thread. */
 static void helper_queue(struct kreq *k)
 {
 	int ret;
@@ -454,9 +454,9 @@ static void helper_queue(struct kreq *k)
 	k->nowait = false;
 	hold(k);
 	k->where = K_HELPER;
-	pthread_mutex_lock(&hp.lock);
-	ret = pool_submit(&hp, &k->job);
-	pthread_mutex_unlock(&hp.lock);
+	pthread_mutex_lock(&helpers.lock);
+	ret = pool_submit(&helpers, &k->job);
+	pthread_mutex_unlock(&helpers.lock);
 	if (ret < 0) {
 		/* No thread exists and none can be made. */
 		k->where = K_NONE;
@@ -464,7 +464,7 @@ static void helper_queue(struct kreq *k)
 	}
 }
 
-/* Called with g.lock held: io_submit refused k with err. */
+/* Called with core.lock held: io_submit refused k with err. */
 static void refused(struct kreq *k, int err)
 {
 	const struct req *r = k->r;
@@ -492,7 +492,7 @@ static bool would_go_on(const struct kreq *k, long res, uint64_t left)
 	       (res == -EINVAL && k->r->op == OP_WRITE) || (res > 0 && (uint64_t)res < left);
 }
 
-/* Called with g.lock held: the kernel finished k with res. */
+/* Called with core.lock held: the kernel finished k with res. */
 static void event(struct kreq *k, long res)
 {
 	uint64_t left = k->r->vec && res <= 0 ? 1 : req_len(k->r) - k->done;
@@ -524,7 +524,7 @@ static void event(struct kreq *k, long res)
 			k->done += (uint64_t)res;
 			prep(k);
 			k->where = K_FIFO;
-			q_push_front(&K.fifo, k);
+			q_push_front(&kaio.fifo, k);
 			return;
 		}
 	}
@@ -553,19 +553,19 @@ static bool old_ready(void)
 {
 	bool ready;
 
-	__atomic_add_fetch(&K.old_peeks, 1, __ATOMIC_SEQ_CST);
-	ready = ring_ready(&K.old);
-	__atomic_sub_fetch(&K.old_peeks, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&kaio.old_peeks, 1, __ATOMIC_SEQ_CST);
+	ready = ring_ready(&kaio.old);
+	__atomic_sub_fetch(&kaio.old_peeks, 1, __ATOMIC_SEQ_CST);
 	return ready;
 }
 
 /* Every context has its ring in our memory: completions can be seen without a syscall. */
 static bool rings_known(void)
 {
-	return (!__atomic_load_n(&K.cur.id, __ATOMIC_RELAXED) ||
-		__atomic_load_n(&K.cur.ring, __ATOMIC_RELAXED)) &&
-	       (!__atomic_load_n(&K.old.id, __ATOMIC_RELAXED) ||
-		__atomic_load_n(&K.old.ring, __ATOMIC_RELAXED));
+	return (!__atomic_load_n(&kaio.cur.id, __ATOMIC_RELAXED) ||
+		__atomic_load_n(&kaio.cur.ring, __ATOMIC_RELAXED)) &&
+	       (!__atomic_load_n(&kaio.old.id, __ATOMIC_RELAXED) ||
+		__atomic_load_n(&kaio.old.ring, __ATOMIC_RELAXED));
 }
 
 /* Up to max completions of c, from any thread: a slot is ours once head moved past it. */
@@ -597,12 +597,12 @@ static int take_ctx(struct kctx *c, struct io_event *ev, int max)
 /* Completions of both contexts. */
 static int take(struct io_event *ev, int max)
 {
-	int n = take_ctx(&K.cur, ev, max);
+	int n = take_ctx(&kaio.cur, ev, max);
 
 	if (n < 0)
 		n = 0;
 	if (n < max) {
-		int m = take_ctx(&K.old, ev + n, max - n);
+		int m = take_ctx(&kaio.old, ev + n, max - n);
 
 		n += m > 0 ? m : 0;
 	}
@@ -638,7 +638,7 @@ static void ctx_map(struct kctx *c)
 }
 
 /*
- * Called with g.lock held (or at init): a context of nr requests, halving down to min while
+ * Called with core.lock held (or at init): a context of nr requests, halving down to min while
  * the system budget refuses. 0 or -errno; a refusal is not tried again for CTX_RETRY_SEC.
  */
 static int ctx_new(struct kctx *c, unsigned nr, unsigned min)
@@ -653,18 +653,18 @@ static int ctx_new(struct kctx *c, unsigned nr, unsigned min)
 		nr /= 2;
 	}
 	if (ret < 0) {
-		K.retry_at = mono_sec() + CTX_RETRY_SEC;
+		kaio.retry_at = mono_sec() + CTX_RETRY_SEC;
 		return ret;
 	}
 	memset(c, 0, sizeof(*c));
 	c->nr = nr;
-	c->gen = ++K.gens;
+	c->gen = ++kaio.gens;
 	__atomic_store_n(&c->id, id, __ATOMIC_RELEASE);
 	ctx_map(c);
 	return 0;
 }
 
-/* Called with g.lock held. Field by field: a reaper reads id and ring without g.lock. */
+/* Called with core.lock held. Field by field: a reaper reads id and ring without core.lock. */
 static void ctx_set(struct kctx *dst, const struct kctx *src)
 {
 	LOCK_HELD();
@@ -677,11 +677,11 @@ static void ctx_set(struct kctx *dst, const struct kctx *src)
 
 static struct kctx *ctx_of(const struct kreq *k)
 {
-	return k->gen == K.cur.gen ? &K.cur : &K.old;
+	return k->gen == kaio.cur.gen ? &kaio.cur : &kaio.old;
 }
 
 /*
- * Called with g.lock held: requests wait for a slot in cur. Move to a context twice its size,
+ * Called with core.lock held: requests wait for a slot in cur. Move to a context twice its size,
  * leaving cur to drain as old; one growth at a time. True when there is room now.
  */
 static bool ctx_grow(void)
@@ -690,38 +690,38 @@ static bool ctx_grow(void)
 
 	LOCK_HELD();
 
-	if (K.old.id || K.cur.nr >= CTX_EVENTS || mono_sec() < K.retry_at)
+	if (kaio.old.id || kaio.cur.nr >= CTX_EVENTS || mono_sec() < kaio.retry_at)
 		return false;
-	if (ctx_new(&c, K.cur.nr * 2, K.cur.nr * 2) < 0)
+	if (ctx_new(&c, kaio.cur.nr * 2, kaio.cur.nr * 2) < 0)
 		return false;
-	ctx_set(&K.old, &K.cur);
-	ctx_set(&K.cur, &c);
+	ctx_set(&kaio.old, &kaio.cur);
+	ctx_set(&kaio.cur, &c);
 	return true;
 }
 
-/* Called with g.lock held: no context yet (the budget was used up): try again, not often. */
+/* Called with core.lock held: no context yet (the budget was used up): try again, not often. */
 static bool ctx_have(void)
 {
 	LOCK_HELD();
-	if (K.cur.id)
+	if (kaio.cur.id)
 		return true;
-	if (mono_sec() < K.retry_at)
+	if (mono_sec() < kaio.retry_at)
 		return false;
-	return ctx_new(&K.cur, CTX_START, CTX_EVENTS_MIN) == 0;
+	return ctx_new(&kaio.cur, CTX_START, CTX_EVENTS_MIN) == 0;
 }
 
-/* Called with g.reap_lock and g.lock held: the old context drained, let it go. */
+/* Called with core.reap_lock and core.lock held: the old context drained, let it go. */
 static void ctx_retire_old(void)
 {
 	static const struct kctx none;
 
-	if (!K.old.id || K.old.inflight)
+	if (!kaio.old.id || kaio.old.inflight)
 		return;
-	__atomic_store_n(&K.old.ring, NULL, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&K.old_peeks, __ATOMIC_SEQ_CST))
+	__atomic_store_n(&kaio.old.ring, NULL, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&kaio.old_peeks, __ATOMIC_SEQ_CST))
 		sched_yield(); /* a load and a compare: never long */
-	io_destroy(K.old.id);
-	ctx_set(&K.old, &none);
+	io_destroy(kaio.old.id);
+	ctx_set(&kaio.old, &none);
 }
 
 static void rearm_eventfd(void);
@@ -730,18 +730,18 @@ static void kaio_fds_check(void);
 #define KAIO_FLAG_RESFD (1 << 0) /* the kernel's IOCB_FLAG_RESFD: libaio.h has no name for it */
 
 /*
- * Called with g.lock held: the request at the head of the FIFO waits with a duplicate the
+ * Called with core.lock held: the request at the head of the FIFO waits with a duplicate the
  * program closed (ownfd.c). The number may name another file now: fail it.
  */
 static bool fifo_lost_head(void)
 {
-	struct kreq *k = K.fifo.head;
+	struct kreq *k = kaio.fifo.head;
 
 	LOCK_HELD();
 
 	if (!ownfd_lost(k->fd))
 		return false;
-	q_del(&K.fifo, k);
+	q_del(&kaio.fifo, k);
 	k->where = K_NONE;
 	k->r->flags |= RF_CANCEL;
 	finish(k, -ECANCELED);
@@ -749,7 +749,7 @@ static bool fifo_lost_head(void)
 }
 
 /*
- * Called with g.lock held: give the kernel what the FIFO holds, as far as the context has
+ * Called with core.lock held: give the kernel what the FIFO holds, as far as the context has
  * room. A buffered request is answered inside io_submit: taking those answers now makes a
  * page-cache hit visible before aio_read returns, and hands what would block to a helper
  * while the caller's descriptor is surely still open.
@@ -762,8 +762,8 @@ static void kick(void)
 
 	LOCK_HELD();
 
-	while (K.fifo.head && (K.cur.inflight < K.cur.nr || ctx_grow())) {
-		unsigned n = 0, room = K.cur.nr - K.cur.inflight;
+	while (kaio.fifo.head && (kaio.cur.inflight < kaio.cur.nr || ctx_grow())) {
+		unsigned n = 0, room = kaio.cur.nr - kaio.cur.inflight;
 		struct kreq *k;
 		int ret;
 
@@ -771,50 +771,50 @@ static void kick(void)
 			continue;
 		/* The eventfd and duplicates the iocbs name stay the library's until submitted. */
 		ownfd_enter();
-		for (k = K.fifo.head; k && n < SUBMIT_BATCH && n < room; k = k->next) {
+		for (k = kaio.fifo.head; k && n < SUBMIT_BATCH && n < room; k = k->next) {
 			if (ownfd_lost(k->fd))
 				break; /* failed when it reaches the head */
 			/* Named now: the program may have closed the eventfd since prep(). */
-			if (K.efd >= 0 && !ownfd_lost(K.efd))
-				io_set_eventfd(&k->iocb, K.efd);
+			if (kaio.efd >= 0 && !ownfd_lost(kaio.efd))
+				io_set_eventfd(&k->iocb, kaio.efd);
 			else
 				k->iocb.u.c.flags &= ~(unsigned)KAIO_FLAG_RESFD;
 			batch[n++] = &k->iocb;
 		}
-		ret = io_submit(K.cur.id, (long)n, batch);
+		ret = io_submit(kaio.cur.id, (long)n, batch);
 		ownfd_done();
 		if (ret == -EAGAIN || ret == 0) {
 			/* Short of kernel memory: what is queued goes at the next reap. */
-			__atomic_store_n(&g.sq_pending, true, __ATOMIC_RELAXED);
+			__atomic_store_n(&core.sq_pending, true, __ATOMIC_RELAXED);
 			return;
 		}
 		if (ret < 0) {
-			k = K.fifo.head;
-			q_del(&K.fifo, k);
+			k = kaio.fifo.head;
+			q_del(&kaio.fifo, k);
 			k->where = K_NONE;
 			refused(k, ret);
 			continue;
 		}
 		for (int i = 0; i < ret; i++) {
-			k = K.fifo.head;
-			q_del(&K.fifo, k);
+			k = kaio.fifo.head;
+			q_del(&kaio.fifo, k);
 			k->where = K_KERNEL;
-			k->gen = K.cur.gen;
+			k->gen = kaio.cur.gen;
 		}
-		__atomic_add_fetch(&K.cur.inflight, (unsigned)ret, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&kaio.cur.inflight, (unsigned)ret, __ATOMIC_RELAXED);
 		while ((ret = take(ev, INLINE_BATCH)) > 0) {
 			events(ev, ret);
 			took = true;
 		}
 	}
-	__atomic_store_n(&g.sq_pending, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&core.sq_pending, false, __ATOMIC_RELAXED);
 	/*
 	 * The kernel signalled the eventfd for each answer taken here, and nothing else would
 	 * clear it while no waiter sleeps: posixaio_fd() would poll readable, with nothing to
 	 * claim, for as long as a helper works on what was answered -EAGAIN. Only once that
 	 * descriptor exists: elsewhere a waiter clears it before it sleeps.
 	 */
-	if (took && rings_known() && __atomic_load_n(&g.claim_ready, __ATOMIC_ACQUIRE))
+	if (took && rings_known() && __atomic_load_n(&core.claim_ready, __ATOMIC_ACQUIRE))
 		rearm_eventfd();
 }
 
@@ -833,13 +833,13 @@ static bool inline_ok(struct req *r)
 	struct req_view v;
 
 	req_view(r, 0, &one, &v); /* a plain request needs no memory */
-	if (v.iov != &one || v.len > INLINE_MAX || v.len > K.inline_left)
+	if (v.iov != &one || v.len > INLINE_MAX || v.len > kaio.inline_left)
 		return false;
-	K.inline_left -= v.len;
+	kaio.inline_left -= v.len;
 	return true;
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 static void route(struct req *r)
 {
 	struct kreq *k;
@@ -876,15 +876,15 @@ static void route(struct req *r)
 			k->nowait = true;
 		}
 	}
-	if (K.fifo.head || K.cur.inflight >= K.cur.nr)
+	if (kaio.fifo.head || kaio.cur.inflight >= kaio.cur.nr)
 		hold(k); /* it waits for a slot */
 	prep(k);
 	k->where = K_FIFO;
-	q_push(&K.fifo, k);
+	q_push(&kaio.fifo, k);
 }
 
 /*
- * Called with g.lock held. A request that completes here lets the core issue the next one on
+ * Called with core.lock held. A request that completes here lets the core issue the next one on
  * its descriptor from inside this call: that one is queued and taken by the outermost loop
  * instead of a nested call, so the stack stays flat however many requests a descriptor has
  * queued behind each other.
@@ -893,26 +893,26 @@ static void later_add(struct req **reqs, unsigned n)
 {
 	LOCK_HELD();
 	for (unsigned i = 0; i < n; i++)
-		fifo_push_by(&K.later, reqs[i], eng_next);
+		fifo_push_by(&kaio.later, reqs[i], eng_next);
 }
 
 static void pump(void)
 {
-	if (K.submitting)
+	if (kaio.submitting)
 		return;
-	K.submitting = true;
-	K.inline_left = INLINE_BUDGET;
+	kaio.submitting = true;
+	kaio.inline_left = INLINE_BUDGET;
 	do {
 		struct req *r;
 
-		while ((r = fifo_pop_by(&K.later, eng_next)))
+		while ((r = fifo_pop_by(&kaio.later, eng_next)))
 			route(r);
 		kick();
-	} while (!fifo_empty(&K.later));
-	K.submitting = false;
+	} while (!fifo_empty(&kaio.later));
+	kaio.submitting = false;
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 static void kaio_submit(struct req **reqs, unsigned n)
 {
 	LOCK_HELD();
@@ -921,7 +921,7 @@ static void kaio_submit(struct req **reqs, unsigned n)
 	pump();
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 static int kaio_cancel(struct req *r)
 {
 	struct io_event ev;
@@ -939,9 +939,9 @@ static int kaio_cancel(struct req *r)
 	if (!k || k->r != r)
 		return -ENOENT;
 	if (k->where == K_HELPER && !k->done) {
-		pthread_mutex_lock(&hp.lock); /* a helper may be taking it */
-		cancelled = pool_cancel(&hp, &k->job);
-		pthread_mutex_unlock(&hp.lock);
+		pthread_mutex_lock(&helpers.lock); /* a helper may be taking it */
+		cancelled = pool_cancel(&helpers, &k->job);
+		pthread_mutex_unlock(&helpers.lock);
 		if (cancelled) {
 			finish(k, -ECANCELED);
 			return 0;
@@ -951,7 +951,7 @@ static int kaio_cancel(struct req *r)
 	case K_FIFO:
 		if (k->done)
 			return -EALREADY; /* part of it is in the buffer or the file already */
-		q_del(&K.fifo, k);
+		q_del(&kaio.fifo, k);
 		finish(k, -ECANCELED);
 		return 0;
 	case K_KERNEL:
@@ -968,26 +968,26 @@ static int kaio_cancel(struct req *r)
 static bool kaio_has_completions(void)
 {
 	/* The program closed a descriptor of the library's: the reaper looks at it. */
-	if (ownfd_losses() != __atomic_load_n(&K.losses, __ATOMIC_RELAXED) || poll_lost())
+	if (ownfd_losses() != __atomic_load_n(&kaio.losses, __ATOMIC_RELAXED) || poll_lost())
 		return true;
 	struct pollfd p = { .fd = poll_fd(), .events = POLLIN, .revents = 0 };
 
 	/* An old context that drained waits for a reaper to destroy it. */
-	if (__atomic_load_n(&K.old.id, __ATOMIC_RELAXED) &&
-	    !__atomic_load_n(&K.old.inflight, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&kaio.old.id, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&kaio.old.inflight, __ATOMIC_RELAXED))
 		return true;
 	if (!rings_known())
 		return p.fd >= 0 && !poll_lost() && poll(&p, 1, 0) > 0;
-	return ring_ready(&K.cur) || old_ready() || poll_has_completions();
+	return ring_ready(&kaio.cur) || old_ready() || poll_has_completions();
 }
 
 static void drain_eventfd(void)
 {
 	uint64_t v;
 
-	if (!ownfd_use(K.efd))
+	if (!ownfd_use(kaio.efd))
 		return;
-	if (read(K.efd, &v, sizeof(v)) < 0) {
+	if (read(kaio.efd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: clear already */
 	}
 	ownfd_done();
@@ -999,15 +999,15 @@ static void rearm_eventfd(void)
 	static const uint64_t one = 1;
 
 	drain_eventfd();
-	if (!ownfd_use(K.efd))
+	if (!ownfd_use(kaio.efd))
 		return;
-	if ((ring_ready(&K.cur) || old_ready()) && write(K.efd, &one, sizeof(one)) < 0) {
+	if ((ring_ready(&kaio.cur) || old_ready()) && write(kaio.efd, &one, sizeof(one)) < 0) {
 		/* cannot fail short of a full counter, which wakes the sleeper as well */
 	}
 	ownfd_done();
 }
 
-/* Called with g.lock held: what route() will need for r exists. */
+/* Called with core.lock held: what route() will need for r exists. */
 static int kaio_reserve(struct req *r)
 {
 	LOCK_HELD();
@@ -1017,64 +1017,64 @@ static int kaio_reserve(struct req *r)
 }
 
 /*
- * Called with g.lock held: the program closed the eventfd the context signals, or the epoll
+ * Called with core.lock held: the program closed the eventfd the context signals, or the epoll
  * set (ownfd.c). Forget the numbers, make new ones; requests in flight signal the old
  * eventfd, so sleepers look every 10 ms until they are all in (kaio_poll_short()).
  */
 static void kaio_fds_check(void)
 {
-	bool efd_lost = K.efd < 0 || ownfd_lost(K.efd);
+	bool efd_lost = kaio.efd < 0 || ownfd_lost(kaio.efd);
 	unsigned losses = ownfd_losses();
 
 	LOCK_HELD();
 
 	/* Every request that named the lost eventfd is in: completions wake sleepers again. */
-	if (K.efd_stale && !K.cur.inflight && !K.old.inflight)
-		__atomic_store_n(&K.efd_stale, false, __ATOMIC_RELAXED);
+	if (kaio.efd_stale && !kaio.cur.inflight && !kaio.old.inflight)
+		__atomic_store_n(&kaio.efd_stale, false, __ATOMIC_RELAXED);
 
-	if (losses == K.losses && !efd_lost && !poll_lost())
+	if (losses == kaio.losses && !efd_lost && !poll_lost())
 		return;
-	__atomic_store_n(&K.losses, losses, __ATOMIC_RELAXED);
-	if (efd_lost && K.efd >= 0) {
-		ownfd_close(K.efd); /* lost: forgotten, not closed */
-		__atomic_store_n(&K.efd, -1, __ATOMIC_RELAXED);
-		__atomic_store_n(&K.efd_stale, true, __ATOMIC_RELAXED);
+	__atomic_store_n(&kaio.losses, losses, __ATOMIC_RELAXED);
+	if (efd_lost && kaio.efd >= 0) {
+		ownfd_close(kaio.efd); /* lost: forgotten, not closed */
+		__atomic_store_n(&kaio.efd, -1, __ATOMIC_RELAXED);
+		__atomic_store_n(&kaio.efd_stale, true, __ATOMIC_RELAXED);
 	}
 	/* New descriptors only in a call of the program's (ownfd.c); until then, look often. */
 	if (!ownfd_may_open()) {
-		__atomic_store_n(&K.losses, losses - 1, __ATOMIC_RELAXED); /* not done yet */
+		__atomic_store_n(&kaio.losses, losses - 1, __ATOMIC_RELAXED); /* not done yet */
 		poll_renew(-1);
 		return;
 	}
-	if (K.efd < 0) {
+	if (kaio.efd < 0) {
 		int efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
 
-		__atomic_store_n(&K.efd, efd < 0 ? -1 : efd, __ATOMIC_RELAXED);
+		__atomic_store_n(&kaio.efd, efd < 0 ? -1 : efd, __ATOMIC_RELAXED);
 	}
-	poll_renew(K.efd);
+	poll_renew(kaio.efd);
 }
 
 /* Lock-free: a stale answer costs at most one more short nap, or one long one. */
 static bool kaio_poll_short(void)
 {
-	bool stale = __atomic_load_n(&K.efd_stale, __ATOMIC_RELAXED) &&
-		     (__atomic_load_n(&K.cur.inflight, __ATOMIC_RELAXED) ||
-		      __atomic_load_n(&K.old.inflight, __ATOMIC_RELAXED));
+	bool stale = __atomic_load_n(&kaio.efd_stale, __ATOMIC_RELAXED) &&
+		     (__atomic_load_n(&kaio.cur.inflight, __ATOMIC_RELAXED) ||
+		      __atomic_load_n(&kaio.old.inflight, __ATOMIC_RELAXED));
 
-	return stale || __atomic_load_n(&K.efd, __ATOMIC_RELAXED) < 0 || poll_lost() ||
-	       ownfd_losses() != __atomic_load_n(&K.losses, __ATOMIC_RELAXED);
+	return stale || __atomic_load_n(&kaio.efd, __ATOMIC_RELAXED) < 0 || poll_lost() ||
+	       ownfd_losses() != __atomic_load_n(&kaio.losses, __ATOMIC_RELAXED);
 }
 
-/* Called with g.reap_lock held, without g.lock. */
+/* Called with core.reap_lock held, without core.lock. */
 static void kaio_reap(void)
 {
-	static struct io_event ev[REAP_BATCH]; /* guarded by g.reap_lock */
+	static struct io_event ev[REAP_BATCH]; /* guarded by core.reap_lock */
 	bool again = true;
 
 	if (kaio_poll_short()) {
-		g_lock();
+		core_lock();
 		kaio_fds_check();
-		g_unlock();
+		core_unlock();
 	}
 
 	for (int rounds = 0; rounds < 64; rounds++) {
@@ -1088,19 +1088,19 @@ static void kaio_reap(void)
 			again = false;
 			continue;
 		}
-		g_lock();
-		K.submitting = true; /* what completions issue waits for pump() */
+		core_lock();
+		kaio.submitting = true; /* what completions issue waits for pump() */
 		events(ev, n);
-		K.submitting = false;
+		kaio.submitting = false;
 		pump(); /* and slots were freed */
-		g_unlock();
+		core_unlock();
 	}
 	if (!rings_known())
 		drain_eventfd();
-	if (__atomic_load_n(&K.old.id, __ATOMIC_RELAXED)) {
-		g_lock();
+	if (__atomic_load_n(&kaio.old.id, __ATOMIC_RELAXED)) {
+		core_lock();
 		ctx_retire_old();
-		g_unlock();
+		core_unlock();
 	}
 }
 
@@ -1140,29 +1140,29 @@ static int kaio_init(void)
 	 * helpers until a context can be had. Nothing is said on stderr: the program's output
 	 * is its own, and only speed differs. Only a kernel without native AIO stops it here.
 	 */
-	ret = ctx_new(&K.cur, CTX_START, CTX_EVENTS_MIN);
+	ret = ctx_new(&kaio.cur, CTX_START, CTX_EVENTS_MIN);
 	if (ret < 0 && ret != -EAGAIN)
 		return ret;
 	ret = 0;
 	fdhold_init();
-	K.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
-	if (K.efd < 0) {
-		ret = K.efd;
-		K.efd = -1;
+	kaio.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+	if (kaio.efd < 0) {
+		ret = kaio.efd;
+		kaio.efd = -1;
 		goto err_ctx;
 	}
-	ret = poll_init(K.efd);
+	ret = poll_init(kaio.efd);
 	if (ret)
 		goto err_efd;
 	return 0;
 
 err_efd:
-	ownfd_close(K.efd);
-	K.efd = -1;
+	ownfd_close(kaio.efd);
+	kaio.efd = -1;
 err_ctx:
-	if (K.cur.id)
-		io_destroy(K.cur.id);
-	memset(&K.cur, 0, sizeof(K.cur));
+	if (kaio.cur.id)
+		io_destroy(kaio.cur.id);
+	memset(&kaio.cur, 0, sizeof(kaio.cur));
 	return ret;
 }
 
@@ -1183,16 +1183,16 @@ static void kaio_fork_child(void)
 	 * and so are the requests the records describe. Helper threads do not exist here.
 	 */
 	poll_fork_child();
-	ownfd_close(K.efd);
-	fdtab_each(&K.fds, fdinfo_close_hold, NULL);
-	fdtab_clear(&K.fds);
-	for (unsigned i = 0; i < K.nslabs; i++)
-		free(K.slabs[i]);
-	free(K.slabs);
-	memset(&K, 0, sizeof(K));
-	K.efd = -1;
-	K.fds.esize = sizeof(struct fdinfo);
-	pool_fork_child(&hp);
+	ownfd_close(kaio.efd);
+	fdtab_each(&kaio.fds, fdinfo_close_hold, NULL);
+	fdtab_clear(&kaio.fds);
+	for (unsigned i = 0; i < kaio.nslabs; i++)
+		free(kaio.slabs[i]);
+	free(kaio.slabs);
+	memset(&kaio, 0, sizeof(kaio));
+	kaio.efd = -1;
+	kaio.fds.esize = sizeof(struct fdinfo);
+	pool_fork_child(&helpers);
 }
 
 const struct engine engine_kaio = {

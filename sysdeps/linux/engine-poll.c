@@ -7,7 +7,7 @@
  * the epoll set, for the one direction it needs, and it is tried again when epoll reports the
  * descriptor. The core keeps at most one read and one write in flight per stream descriptor,
  * so a descriptor has at most one waiting request each way. Every transfer happens with
- * g.lock held, so a cancellation never races one: a request cancelled while waiting has
+ * core.lock held, so a cancellation never races one: a request cancelled while waiting has
  * moved no byte. While a request waits, the stream holds a duplicate of the caller's
  * descriptor (fdhold.c), registered in the epoll set and used for the transfers, as io_uring
  * holds the file of a pending request: a program that closes its descriptor meanwhile neither
@@ -78,7 +78,7 @@ static struct {
 	struct fdtab s; /* struct stream * by descriptor */
 	unsigned armed; /* streams with directions enabled; atomic */
 	bool stale;     /* a registration may outlive its descriptor; atomic */
-} P = { .epfd = -1, .s = FDTAB_INIT(struct stream *) };
+} polls = { .epfd = -1, .s = FDTAB_INIT(struct stream *) };
 
 static ssize_t sys_ret(ssize_t n)
 {
@@ -87,14 +87,14 @@ static ssize_t sys_ret(ssize_t n)
 
 static struct stream *stream_find(int fd)
 {
-	struct stream **slot = fdtab_find(&P.s, fd);
+	struct stream **slot = fdtab_find(&polls.s, fd);
 
 	return slot ? *slot : NULL;
 }
 
 static struct stream *stream_get(int fd)
 {
-	struct stream **slot = fdtab_get(&P.s, fd);
+	struct stream **slot = fdtab_get(&polls.s, fd);
 
 	if (!slot)
 		return NULL;
@@ -116,7 +116,8 @@ static bool reopen(struct stream *s, int fd)
 	if (fl < 0)
 		return false;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	s->priv = ownfd_new(open(path, (fl & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), false);
+	s->priv = ownfd_new(open(path, (fl & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC),
+			    false);
 	if (s->priv < 0)
 		s->priv = -1;
 	return s->priv >= 0;
@@ -179,10 +180,10 @@ static bool stream_lost(const struct stream *s)
 	return (s->hold >= 0 && ownfd_lost(s->hold)) || (s->priv >= 0 && ownfd_lost(s->priv));
 }
 
-/* Lock-free: P.epfd is written with g.lock held, as an atomic. */
+/* Lock-free: polls.epfd is written with core.lock held, as an atomic. */
 bool poll_lost(void)
 {
-	int epfd = __atomic_load_n(&P.epfd, __ATOMIC_RELAXED);
+	int epfd = __atomic_load_n(&polls.epfd, __ATOMIC_RELAXED);
 
 	return epfd < 0 || ownfd_lost(epfd);
 }
@@ -196,7 +197,7 @@ static void release_if_idle(struct stream *s)
 	if (s->hold >= 0) {
 		/* A one-shot report leaves the registration in the set, disabled. */
 		if (s->in_set && !poll_lost() && !ownfd_lost(s->hold))
-			epoll_ctl(P.epfd, EPOLL_CTL_DEL, s->hold, NULL);
+			epoll_ctl(polls.epfd, EPOLL_CTL_DEL, s->hold, NULL);
 		s->in_set = false;
 		ownfd_close(s->hold);
 	}
@@ -424,9 +425,9 @@ static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents
 static void set_events(struct stream *s, uint32_t events)
 {
 	if (!s->events && events)
-		__atomic_add_fetch(&P.armed, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&polls.armed, 1, __ATOMIC_RELAXED);
 	else if (s->events && !events)
-		__atomic_sub_fetch(&P.armed, 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&polls.armed, 1, __ATOMIC_RELAXED);
 	s->events = events;
 }
 
@@ -466,19 +467,19 @@ static int arm_locked(struct stream *s, int fd, bool fresh)
 	}
 	if (!want) {
 		/* A closed descriptor may leave its registration behind: it reports once. */
-		if (epoll_ctl(P.epfd, EPOLL_CTL_DEL, io_fd(s, fd), NULL) < 0 && errno != ENOENT)
-			__atomic_store_n(&P.stale, true, __ATOMIC_RELAXED);
+		if (epoll_ctl(polls.epfd, EPOLL_CTL_DEL, io_fd(s, fd), NULL) < 0 && errno != ENOENT)
+			__atomic_store_n(&polls.stale, true, __ATOMIC_RELAXED);
 		s->in_set = false;
 		set_events(s, 0);
 		return 0;
 	}
-	ret = epoll_ctl(P.epfd, s->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, io_fd(s, fd), &ev);
+	ret = epoll_ctl(polls.epfd, s->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, io_fd(s, fd), &ev);
 	if (ret < 0 && errno == ENOENT && !fresh)
 		return -ECANCELED;
 	if (ret < 0 && errno == ENOENT) /* the number now names another file */
-		ret = epoll_ctl(P.epfd, EPOLL_CTL_ADD, io_fd(s, fd), &ev);
+		ret = epoll_ctl(polls.epfd, EPOLL_CTL_ADD, io_fd(s, fd), &ev);
 	else if (ret < 0 && errno == EEXIST)
-		ret = epoll_ctl(P.epfd, EPOLL_CTL_MOD, io_fd(s, fd), &ev);
+		ret = epoll_ctl(polls.epfd, EPOLL_CTL_MOD, io_fd(s, fd), &ev);
 	if (ret < 0)
 		return -errno;
 	s->in_set = true;
@@ -514,7 +515,7 @@ static void hold(struct stream *s, int fd)
 	s->hold = fdhold_dup(fd);
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 void poll_submit(struct req *r)
 {
 	struct stream *s = stream_get(r->fd);
@@ -553,7 +554,7 @@ void poll_submit(struct req *r)
 	req_complete(r, n);
 }
 
-/* Called with g.lock held. */
+/* Called with core.lock held. */
 int poll_cancel(struct req *r)
 {
 	struct stream *s = stream_find(r->fd);
@@ -574,7 +575,7 @@ int poll_cancel(struct req *r)
 	return 0;
 }
 
-/* Called with g.lock held: epoll reported fd. */
+/* Called with core.lock held: epoll reported fd. */
 static void serve(int fd, uint32_t revents)
 {
 	struct stream *s = stream_find(fd);
@@ -642,42 +643,42 @@ static void serve(int fd, uint32_t revents)
 
 bool poll_has_completions(void)
 {
-	struct pollfd p = { .fd = P.epfd, .events = POLLIN, .revents = 0 };
+	struct pollfd p = { .fd = polls.epfd, .events = POLLIN, .revents = 0 };
 
-	if (!__atomic_load_n(&P.armed, __ATOMIC_RELAXED) &&
-	    !__atomic_load_n(&P.stale, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&polls.stale, __ATOMIC_RELAXED))
 		return false;
 	return !poll_lost() && poll(&p, 1, 0) > 0;
 }
 
-/* Called with g.reap_lock held, without g.lock. */
+/* Called with core.reap_lock held, without core.lock. */
 bool poll_reap(void)
 {
 	struct epoll_event ev[EVENT_BATCH];
 	bool external = false;
 	int n;
 
-	if (!__atomic_load_n(&P.armed, __ATOMIC_RELAXED) &&
-	    !__atomic_load_n(&P.stale, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&polls.stale, __ATOMIC_RELAXED))
 		return false;
-	if (!ownfd_use(P.epfd))
+	if (!ownfd_use(polls.epfd))
 		return false;
-	n = epoll_wait(P.epfd, ev, EVENT_BATCH, 0);
+	n = epoll_wait(polls.epfd, ev, EVENT_BATCH, 0);
 	ownfd_done();
 	if (n <= 0)
 		return false;
-	g_lock();
+	core_lock();
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u64 == TAG_EXTERNAL)
 			external = true;
 		else
 			serve((int)ev[i].data.u64, ev[i].events);
 	}
-	g_unlock();
+	core_unlock();
 	return external;
 }
 
-/* Called with g.lock held: the record a request on fd may need exists. 0 or -ENOMEM. */
+/* Called with core.lock held: the record a request on fd may need exists. 0 or -ENOMEM. */
 int poll_reserve(int fd)
 {
 	LOCK_HELD();
@@ -686,7 +687,7 @@ int poll_reserve(int fd)
 
 int poll_fd(void)
 {
-	return P.epfd;
+	return polls.epfd;
 }
 
 int poll_init(int efd)
@@ -694,16 +695,16 @@ int poll_init(int efd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_EXTERNAL };
 	int ret;
 
-	P.epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
-	if (P.epfd < 0) {
-		ret = P.epfd;
-		P.epfd = -1;
+	polls.epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
+	if (polls.epfd < 0) {
+		ret = polls.epfd;
+		polls.epfd = -1;
 		return ret;
 	}
-	if (epoll_ctl(P.epfd, EPOLL_CTL_ADD, efd, &ev) < 0) {
+	if (epoll_ctl(polls.epfd, EPOLL_CTL_ADD, efd, &ev) < 0) {
 		ret = -errno;
-		ownfd_close(P.epfd);
-		P.epfd = -1;
+		ownfd_close(polls.epfd);
+		polls.epfd = -1;
 		return ret;
 	}
 	return 0;
@@ -762,23 +763,23 @@ void poll_renew(int efd)
 	do {
 		rn.new_set = false;
 		rn.nfailed = 0;
-		if (P.epfd >= 0 && ownfd_lost(P.epfd)) {
-			ownfd_close(P.epfd); /* lost: forgotten, not closed */
-			__atomic_store_n(&P.epfd, -1, __ATOMIC_RELAXED);
+		if (polls.epfd >= 0 && ownfd_lost(polls.epfd)) {
+			ownfd_close(polls.epfd); /* lost: forgotten, not closed */
+			__atomic_store_n(&polls.epfd, -1, __ATOMIC_RELAXED);
 		}
 		/* A new set only in a call of the program's (ownfd.c). */
-		if (P.epfd < 0 && ownfd_may_open()) {
+		if (polls.epfd < 0 && ownfd_may_open()) {
 			int epfd = ownfd_new(epoll_create1(EPOLL_CLOEXEC), false);
 
-			__atomic_store_n(&P.epfd, epfd < 0 ? -1 : epfd, __ATOMIC_RELAXED);
+			__atomic_store_n(&polls.epfd, epfd < 0 ? -1 : epfd, __ATOMIC_RELAXED);
 			rn.new_set = epfd >= 0;
 		}
 		/* Meanwhile sleepers look every 10 ms (poll_lost()). */
-		if (P.epfd >= 0 && efd >= 0 && epoll_ctl(P.epfd, EPOLL_CTL_ADD, efd, &ev) < 0 &&
-		    errno != EEXIST) {
+		if (polls.epfd >= 0 && efd >= 0 &&
+		    epoll_ctl(polls.epfd, EPOLL_CTL_ADD, efd, &ev) < 0 && errno != EEXIST) {
 			/* no memory: completions are still seen by looking */
 		}
-		fdtab_each(&P.s, stream_renew, &rn);
+		fdtab_each(&polls.s, stream_renew, &rn);
 		for (unsigned i = 0; i < rn.nfailed; i++)
 			req_complete(rn.failed[i], -ECANCELED);
 	} while (rn.nfailed == 64); /* more than one pass could hold */
@@ -800,10 +801,10 @@ static void stream_free(void *entry, int fd, void *arg)
 void poll_fork_child(void)
 {
 	/* The parent's waiting requests are not ours; its private descriptors must not linger. */
-	fdtab_each(&P.s, stream_free, NULL);
-	fdtab_clear(&P.s);
-	ownfd_close(P.epfd);
-	P.epfd = -1;
-	P.armed = 0;
-	P.stale = false;
+	fdtab_each(&polls.s, stream_free, NULL);
+	fdtab_clear(&polls.s);
+	ownfd_close(polls.epfd);
+	polls.epfd = -1;
+	polls.armed = 0;
+	polls.stale = false;
 }

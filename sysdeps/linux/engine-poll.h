@@ -5,8 +5,8 @@
  * It owns the epoll set that is the engine's one wait point; the native AIO eventfd sits in
  * it too, so a waiter sleeps on one descriptor for disk and network alike.
  *
- * Called with g.lock held: poll_submit, poll_cancel, poll_fd. With g.reap_lock held and
- * without g.lock: poll_reap. From anywhere: poll_has_completions.
+ * Called with core.lock held: poll_submit, poll_cancel, poll_fd. With core.reap_lock held and
+ * without core.lock: poll_reap. From anywhere: poll_has_completions.
  */
 #ifndef POSIXAIO_ENGINE_POLL_H
 #define POSIXAIO_ENGINE_POLL_H

@@ -34,8 +34,8 @@
  * 10 ms, and once the old ring holds nothing the background thread lets it go and makes a new
  * one (ring_renew()).
  *
- * The queue and the submission side are guarded by g.lock, the completion side by
- * g.reap_lock, so any thread may reap. Completions beyond the CQ's size are kept by the kernel
+ * The queue and the submission side are guarded by core.lock, the completion side by
+ * core.reap_lock, so any thread may reap. Completions beyond the CQ's size are kept by the kernel
  * (IORING_FEAT_NODROP) and flushed when seen. The ring's memory is not inherited across fork
  * (MADV_DONTFORK): a child can never reap the parent's completions.
  */
@@ -93,7 +93,7 @@ static bool renew_due(void)
 	       !__atomic_load_n(&in_ring, __ATOMIC_RELAXED);
 }
 
-/* Called with g.lock held: r waits for the background thread, behind the others. */
+/* Called with core.lock held: r waits for the background thread, behind the others. */
 static void enqueue(struct req *r)
 {
 	LOCK_HELD();
@@ -156,7 +156,7 @@ static int uring_init(void)
 }
 
 /*
- * Called with g.lock held, by the background thread, before it enters the ring: enter it
+ * Called with core.lock held, by the background thread, before it enters the ring: enter it
  * through a registered index, which the program cannot close. Kernels before 5.18 have none:
  * the number then.
  */
@@ -197,7 +197,7 @@ static bool ring_enterable(void)
 }
 
 /*
- * Called with g.lock held: the old ring goes, and with it the files its table holds for
+ * Called with core.lock held: the old ring goes, and with it the files its table holds for
  * requests still queued (the background thread could not enter it to issue them): those
  * are cancelled, as a close() of their descriptors would have allowed.
  */
@@ -228,7 +228,7 @@ static void queue_drop_held(void)
 	}
 }
 
-/* Called with g.lock held: no ring could be made; what waits for one fails. */
+/* Called with core.lock held: no ring could be made; what waits for one fails. */
 static void queue_fail(void)
 {
 	struct req *r;
@@ -240,27 +240,27 @@ static void queue_fail(void)
 }
 
 /*
- * Called with g.reap_lock held, in a call of the program's (ownfd.c: a thread of the library
+ * Called with core.reap_lock held, in a call of the program's (ownfd.c: a thread of the library
  * makes no descriptor): the program closed the ring's number and the old ring holds nothing
  * any more. Let it go (without closing the number, which is the program's) and make a new
  * one; the background thread drops its registration of the old one when it next enters.
  * Requests queued meanwhile wait for it; if none can be made, they fail with EAGAIN.
- * Submission (g.lock), reaping (g.reap_lock) and the lock-free look of
+ * Submission (core.lock), reaping (core.reap_lock) and the lock-free look of
  * uring_has_completions() (ring_peeks) are all kept out meanwhile.
  */
 static void ring_renew(void)
 {
 	int fd;
 
-	g_lock();
+	core_lock();
 	if (!renew_due()) {
-		g_unlock();
+		core_unlock();
 		return;
 	}
 	for (struct req *q = queue.head; q && ring_enterable(); q = q->eng_next) {
 		if (q->flags & RF_HOLDS_FILE) {
 			/* Its file is in the old ring's table: issued there first. */
-			g_unlock();
+			core_unlock();
 			return;
 		}
 	}
@@ -281,11 +281,11 @@ static void ring_renew(void)
 		queue_fail();
 	else if (!fifo_empty(&queue))
 		bg_wake();
-	g_unlock();
+	core_unlock();
 }
 
 /*
- * Called with g.lock held, in the thread that hands r over: hold the file r's descriptor
+ * Called with core.lock held, in the thread that hands r over: hold the file r's descriptor
  * names now. 0, or -EBADF for a descriptor that names nothing.
  */
 static int capture(struct req *r)
@@ -314,7 +314,7 @@ static int capture(struct req *r)
 }
 
 /*
- * Called with g.lock held: r is complete for good, or leaves the engine without having been
+ * Called with core.lock held: r is complete for good, or leaves the engine without having been
  * issued; its slot lets go of the file. A stream write that goes on keeps it.
  */
 static void uring_retire(struct req *r)
@@ -333,7 +333,7 @@ static void uring_retire(struct req *r)
 	}
 }
 
-/* Called with g.lock held, by the background thread: hand the kernel what the SQ holds. */
+/* Called with core.lock held, by the background thread: hand the kernel what the SQ holds. */
 static void flush(void)
 {
 	LOCK_HELD();
@@ -343,10 +343,10 @@ static void flush(void)
 		if (ret >= 0 || ret == -EINTR)
 			continue;
 		/* -EAGAIN, -EBUSY: no resources now. The background thread tries again soon. */
-		__atomic_store_n(&g.sq_pending, true, __ATOMIC_RELAXED);
+		__atomic_store_n(&core.sq_pending, true, __ATOMIC_RELAXED);
 		return;
 	}
-	__atomic_store_n(&g.sq_pending, io_uring_sq_ready(&ring) > 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&core.sq_pending, io_uring_sq_ready(&ring) > 0, __ATOMIC_RELAXED);
 }
 
 static void prep(struct io_uring_sqe *sqe, struct req *r)
@@ -396,7 +396,7 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 }
 
 /*
- * Called with g.lock held: the program closed the ring's number before the background thread
+ * Called with core.lock held: the program closed the ring's number before the background thread
  * could register the ring. The requests wait for ring_renew(); one whose file is in the old
  * ring's table has lost it with the ring, and is cancelled.
  */
@@ -414,7 +414,7 @@ static void wait_for_renew(struct req **reqs, unsigned n)
 	}
 }
 
-/* Called with g.lock held, by the background thread: put reqs in the ring. */
+/* Called with core.lock held, by the background thread: put reqs in the ring. */
 static void issue(struct req **reqs, unsigned n)
 {
 	LOCK_HELD();
@@ -463,7 +463,7 @@ static bool inline_candidate(struct req *r)
 }
 
 /*
- * Called with g.lock held, in a submitting call: a small read of a buffered file, done now if
+ * Called with core.lock held, in a submitting call: a small read of a buffered file, done now if
  * the page cache holds it. True when r completed here.
  *
  * O_DIRECT must never be tried: preadv2 would wait for the device even with RWF_NOWAIT (3 to
@@ -505,7 +505,7 @@ static bool read_inline(struct req *r, size_t *budget)
 }
 
 /*
- * Called with g.lock held, from any thread. In a submitting call, small cached reads are done
+ * Called with core.lock held, from any thread. In a submitting call, small cached reads are done
  * at once; the rest wait for the background thread, which a thread of the program never is.
  */
 static void uring_submit(struct req **reqs, unsigned n)
@@ -519,7 +519,7 @@ static void uring_submit(struct req **reqs, unsigned n)
 
 	if (!__atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) && ownfd_may_open() && uring_init() < 0) {
 		for (unsigned i = 0; i < n; i++)
-			req_complete(reqs[i], -EAGAIN); /* the ring was let go, none could be made */
+			req_complete(reqs[i], -EAGAIN); /* the ring is gone, none could be made */
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -548,11 +548,11 @@ static void uring_submit(struct req **reqs, unsigned n)
 	}
 	if (k)
 		issue(reqs, k);
-	else if (queued || __atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED))
+	else if (queued || __atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED))
 		bg_wake();
 }
 
-/* Called with g.lock held, by the background thread: issue what program threads queued. */
+/* Called with core.lock held, by the background thread: issue what program threads queued. */
 static void uring_issue(void)
 {
 	struct req *batch[64];
@@ -564,7 +564,7 @@ static void uring_issue(void)
 		if (!ring_enterable())
 			return; /* what is queued waits for ring_renew() */
 	}
-	if (__atomic_load_n(&g.sq_pending, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED))
 		flush();
 	while (!fifo_empty(&queue)) {
 		unsigned n = 0;
@@ -575,14 +575,14 @@ static void uring_issue(void)
 	}
 }
 
-/* Called with g.lock held: take r out of the queue if it waits there. */
+/* Called with core.lock held: take r out of the queue if it waits there. */
 static bool unqueue(struct req *r)
 {
 	LOCK_HELD();
 	return fifo_remove_by(&queue, r, eng_next);
 }
 
-/* Called with g.lock held, so r cannot complete and be reused meanwhile. */
+/* Called with core.lock held, so r cannot complete and be reused meanwhile. */
 static int uring_cancel(struct req *r)
 {
 	struct io_uring_sync_cancel_reg reg;
@@ -610,7 +610,7 @@ static int uring_cancel(struct req *r)
 }
 
 /*
- * Called with g.lock held before r is accepted: a request the ring will serve needs the
+ * Called with core.lock held before r is accepted: a request the ring will serve needs the
  * background thread, and a call that cannot have one fails with EAGAIN rather than accept a
  * request nobody would issue. A small read that may finish inside the call asks for none yet.
  */
@@ -640,7 +640,7 @@ static bool uring_has_completions(void)
 	return ret || (ownfd_may_open() && renew_due());
 }
 
-/* Called with g.reap_lock held. */
+/* Called with core.reap_lock held. */
 static void uring_reap(void)
 {
 	if (ownfd_may_open() && renew_due())
@@ -652,20 +652,20 @@ static void uring_reap(void)
 		if (!ring_up)
 			return;
 		/*
-		 * Flushing overflow enters the ring: the background thread's to do, with g.lock
+		 * Flushing overflow enters the ring: the background thread's to do, with core.lock
 		 * held as for any entry (a program call may be renewing the ring).
 		 */
 		if ((IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW) && bg_self()) {
-			g_lock();
+			core_lock();
 			if (ring_enterable()) {
 				ring_enter_prepare();
 				io_uring_get_events(&ring);
 			}
-			g_unlock();
+			core_unlock();
 		}
 		if (!io_uring_cq_ready(&ring))
 			return;
-		g_lock();
+		core_lock();
 		io_uring_for_each_cqe(&ring, head, cqe)
 		{
 			struct req *r = io_uring_cqe_get_data(cqe);
@@ -676,11 +676,11 @@ static void uring_reap(void)
 				req_complete(r, cqe->res);
 			}
 		}
-		g_unlock();
+		core_unlock();
 		/*
 		 * Only now, their notifications out and their completions listed for claiming:
 		 * the ring descriptor stays readable until then, so posixaio_fd() does not go
-		 * quiet in between. g.reap_lock keeps any other thread from taking them again.
+		 * quiet in between. core.reap_lock keeps any other thread from taking them again.
 		 */
 		io_uring_cq_advance(&ring, n);
 	}

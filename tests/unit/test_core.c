@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Unit tests of the library's internal pieces: request tokens, per-descriptor order rules,
- * sigevent validation and the claim list. They drive src/ functions directly, as the single thread that holds
- * g.lock, without an engine.
+ * sigevent validation and the claim list. They drive src/ functions directly, as the single
+ * thread that holds core.lock, without an engine.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -53,7 +53,7 @@ START_TEST(token_finds_live_request_only)
 	struct aiocb cb, copy;
 	struct req *r;
 
-	g_lock();
+	core_lock();
 	r = mkreq(&cb, 3, OP_READ);
 	req_set_token(r);
 	ck_assert_ptr_eq(req_lookup(&cb), r);
@@ -67,7 +67,7 @@ START_TEST(token_finds_live_request_only)
 	r->state = REQ_LIVE;
 	ck_assert_ptr_null(req_lookup(&cb));
 	req_free(r);
-	g_unlock();
+	core_unlock();
 }
 END_TEST
 
@@ -76,14 +76,14 @@ START_TEST(zeroed_and_forged_tokens_miss)
 	struct aiocb cb;
 
 	memset(&cb, 0, sizeof(cb));
-	g_lock();
+	core_lock();
 	ck_assert_ptr_null(req_lookup(&cb));
 	cb.__abs_prio = 0x7fffffff;
 	cb.__policy = 1;
 	ck_assert_ptr_null(req_lookup(&cb));
 	cb.__abs_prio = -5;
 	ck_assert_ptr_null(req_lookup(&cb));
-	g_unlock();
+	core_unlock();
 }
 END_TEST
 
@@ -92,7 +92,7 @@ START_TEST(slabs_grow_past_one_slab)
 	enum { N = 3 * REQ_SLAB + 7 };
 	struct req **rs = calloc(N, sizeof(*rs));
 
-	g_lock();
+	core_lock();
 	for (int i = 0; i < N; i++) {
 		rs[i] = req_alloc();
 		ck_assert_ptr_nonnull(rs[i]);
@@ -101,7 +101,7 @@ START_TEST(slabs_grow_past_one_slab)
 	}
 	for (int i = 0; i < N; i++)
 		req_free(rs[i]);
-	g_unlock();
+	core_unlock();
 	free(rs);
 }
 END_TEST
@@ -113,7 +113,7 @@ START_TEST(stream_reads_one_at_a_time_in_order)
 	int p[2];
 
 	ck_assert_int_eq(pipe(p), 0);
-	g_lock();
+	core_lock();
 	for (int i = 0; i < 3; i++)
 		r[i] = mkreq(&cb[i], p[0], OP_READ);
 	ck_assert_int_eq(fdq_enqueue(r[0]), 1);
@@ -127,7 +127,7 @@ START_TEST(stream_reads_one_at_a_time_in_order)
 	ck_assert_int_eq(retire(r[2], ready), 0);
 	for (int i = 0; i < 3; i++)
 		req_free(r[i]);
-	g_unlock();
+	core_unlock();
 	close(p[0]);
 	close(p[1]);
 }
@@ -140,14 +140,14 @@ START_TEST(stream_read_and_write_run_side_by_side)
 	int sv[2];
 
 	ck_assert_int_eq(pipe(sv), 0);
-	g_lock();
+	core_lock();
 	r[0] = mkreq(&cb[0], sv[0], OP_READ);
 	r[1] = mkreq(&cb[1], sv[0], OP_WRITE);
 	r[2] = mkreq(&cb[2], sv[0], OP_WRITE);
 	ck_assert_int_eq(fdq_enqueue(r[0]), 1);
 	ck_assert_int_eq(fdq_enqueue(r[1]), 1); /* a write is not held behind a read */
 	ck_assert_int_eq(fdq_enqueue(r[2]), 0); /* but behind the earlier write */
-	g_unlock();
+	core_unlock();
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -159,7 +159,7 @@ START_TEST(fsync_waits_for_earlier_requests_only)
 	struct req *r[4], *ready[FDQ_READY_MAX];
 	int fd = tmpfile_fd(0);
 
-	g_lock();
+	core_lock();
 	r[0] = mkreq(&cb[0], fd, OP_WRITE);
 	r[1] = mkreq(&cb[1], fd, OP_WRITE);
 	r[2] = mkreq(&cb[2], fd, OP_FSYNC);
@@ -173,7 +173,7 @@ START_TEST(fsync_waits_for_earlier_requests_only)
 	ck_assert_ptr_eq(ready[0], r[2]);
 	ck_assert_int_eq(retire(r[3], ready), 0);
 	ck_assert_int_eq(retire(r[2], ready), 0);
-	g_unlock();
+	core_unlock();
 	close(fd);
 }
 END_TEST
@@ -185,11 +185,11 @@ START_TEST(lone_fsync_runs_at_once)
 	struct req *ready[FDQ_READY_MAX];
 	int fd = tmpfile_fd(0);
 
-	g_lock();
+	core_lock();
 	r = mkreq(&cb, fd, OP_FDSYNC);
 	ck_assert_int_eq(fdq_enqueue(r), 1);
 	ck_assert_int_eq(retire(r, ready), 0);
-	g_unlock();
+	core_unlock();
 	close(fd);
 }
 END_TEST
@@ -200,7 +200,7 @@ START_TEST(append_writes_one_at_a_time)
 	struct req *r[4], *ready[FDQ_READY_MAX];
 	int fd = tmpfile_fd(O_APPEND);
 
-	g_lock();
+	core_lock();
 	r[0] = mkreq(&cb[0], fd, OP_WRITE);
 	r[1] = mkreq(&cb[1], fd, OP_WRITE);
 	r[2] = mkreq(&cb[2], fd, OP_READ);
@@ -209,7 +209,7 @@ START_TEST(append_writes_one_at_a_time)
 	ck_assert_int_eq(fdq_enqueue(r[2]), 1); /* reads of an O_APPEND file run freely */
 	ck_assert_int_eq(retire(r[0], ready), 1);
 	ck_assert_ptr_eq(ready[0], r[1]);
-	g_unlock();
+	core_unlock();
 	close(fd);
 }
 END_TEST
@@ -221,7 +221,7 @@ START_TEST(held_request_cancelled_leaves_queue_intact)
 	int p[2];
 
 	ck_assert_int_eq(pipe(p), 0);
-	g_lock();
+	core_lock();
 	for (int i = 0; i < 3; i++)
 		r[i] = mkreq(&cb[i], p[0], OP_READ);
 	fdq_enqueue(r[0]);
@@ -231,7 +231,7 @@ START_TEST(held_request_cancelled_leaves_queue_intact)
 	ck_assert_int_eq(retire(r[1], ready), 0);
 	ck_assert_int_eq(retire(r[0], ready), 1);
 	ck_assert_ptr_eq(ready[0], r[2]);
-	g_unlock();
+	core_unlock();
 	close(p[0]);
 	close(p[1]);
 }
@@ -301,19 +301,19 @@ START_TEST(claims_kept_bounded_until_asked)
 {
 	static struct aiocb cbs[300];
 
-	g_lock();
+	core_lock();
 	for (int i = 0; i < 300; i++)
 		claim_push(complete(&cbs[i]));
 	/* Nobody asked for claims: only the last 256 are kept. */
-	ck_assert_uint_eq(g.nclaim, 256);
+	ck_assert_uint_eq(core.nclaim, 256);
 	claim_release(&cbs[0], true); /* dropped already: nothing changes */
-	ck_assert_uint_eq(g.nclaim, 256);
+	ck_assert_uint_eq(core.nclaim, 256);
 	ck_assert_uint_ne(req_slot(&cbs[299])->claim, 0);
 	claim_release(&cbs[299], true);
 	ck_assert_uint_eq(req_slot(&cbs[299])->claim, 0);
 	claim_release(&cbs[299], true); /* twice: claimed once, nothing else moves */
 	ck_assert_uint_ne(req_slot(&cbs[298])->claim, 0);
-	g_unlock();
+	core_unlock();
 }
 END_TEST
 
@@ -322,14 +322,14 @@ START_TEST(claim_before_listing_frees_at_push)
 	struct aiocb cb;
 	struct req *r;
 
-	g_lock();
+	core_lock();
 	r = complete(&cb);
 	claim_release(&cb, true); /* aio_return before the notification was out */
 	claim_push(r);
-	ck_assert_uint_eq(g.nclaim, 0);
-	ck_assert_uint_eq(g.unclaimed, 0);
+	ck_assert_uint_eq(core.nclaim, 0);
+	ck_assert_uint_eq(core.unclaimed, 0);
 	ck_assert_int_eq(r->state, REQ_FREE);
-	g_unlock();
+	core_unlock();
 }
 END_TEST
 
@@ -337,16 +337,16 @@ START_TEST(claimed_entries_do_not_pile_up)
 {
 	static struct aiocb cbs[2000];
 
-	g_lock();
-	g.claim_mode = true; /* as after posixaio_fd(): every completion waits for its claim */
+	core_lock();
+	core.claim_mode = true; /* as after posixaio_fd(): every completion waits for its claim */
 	for (int i = 0; i < 2000; i++) {
 		claim_push(complete(&cbs[i]));
 		if (i > 0)
 			claim_release(&cbs[i], true); /* all claimed but the first, which stays */
 	}
-	ck_assert_uint_eq(g.unclaimed, 1);
-	ck_assert_uint_le(g.nclaim, 2 * 1 + 256 + 1);
-	g_unlock();
+	ck_assert_uint_eq(core.unclaimed, 1);
+	ck_assert_uint_le(core.nclaim, 2 * 1 + 256 + 1);
+	core_unlock();
 }
 END_TEST
 
