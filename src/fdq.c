@@ -182,13 +182,7 @@ int fdq_enqueue(struct req *r)
 	if (!q)
 		return -ENOMEM;
 	r->fdq = q;
-	r->fd_next = NULL;
-	r->fd_prev = q->tail;
-	if (q->tail)
-		q->tail->fd_next = r;
-	else
-		q->head = r;
-	q->tail = r;
+	dlist_push_by(q, r, fd_prev, fd_next);
 	if (q->nreq++ == 0)
 		q->kind = FDK_UNKNOWN;
 
@@ -238,14 +232,7 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready)
 	} else if (r->op == OP_WRITE) {
 		q->wr_issued--;
 	}
-	if (r->fd_prev)
-		r->fd_prev->fd_next = r->fd_next;
-	else
-		q->head = r->fd_next;
-	if (r->fd_next)
-		r->fd_next->fd_prev = r->fd_prev;
-	else
-		q->tail = r->fd_prev;
+	dlist_remove_by(q, r, fd_prev, fd_next);
 	r->fdq = NULL;
 	if (--q->nreq == 0) {
 		q->kind = FDK_UNKNOWN;

@@ -74,4 +74,49 @@
 	})
 #define fifo_remove(q, n) fifo_remove_by(q, n, next)
 
+/*
+ * A two-way list: the same head and tail, nodes linked through a prev and a next field (named
+ * by the _by forms), for queues whose members leave from the middle in O(1) (a descriptor's
+ * requests, the native AIO engine's queues, a thread pool's jobs), as libuv's queue.h.
+ */
+#define dlist_push_by(q, n, prev, next)                                                   \
+	do {                                                                              \
+		__typeof__((q)->head) n_ = (n);                                           \
+		n_->next = NULL;                                                          \
+		n_->prev = (q)->tail;                                                     \
+		if ((q)->tail)                                                            \
+			(q)->tail->next = n_;                                             \
+		else                                                                      \
+			(q)->head = n_;                                                   \
+		(q)->tail = n_;                                                           \
+	} while (0)
+#define dlist_push(q, n) dlist_push_by(q, n, prev, next)
+
+#define dlist_push_front(q, n)                                                            \
+	do {                                                                              \
+		__typeof__((q)->head) n_ = (n);                                           \
+		n_->prev = NULL;                                                          \
+		n_->next = (q)->head;                                                     \
+		if ((q)->head)                                                            \
+			(q)->head->prev = n_;                                             \
+		else                                                                      \
+			(q)->tail = n_;                                                   \
+		(q)->head = n_;                                                           \
+	} while (0)
+
+/* Unlink n, which is in q; its own links are left as they were. */
+#define dlist_remove_by(q, n, prev, next)                                                 \
+	do {                                                                              \
+		__typeof__((q)->head) n_ = (n);                                           \
+		if (n_->prev)                                                             \
+			n_->prev->next = n_->next;                                        \
+		else                                                                      \
+			(q)->head = n_->next;                                             \
+		if (n_->next)                                                             \
+			n_->next->prev = n_->prev;                                        \
+		else                                                                      \
+			(q)->tail = n_->prev;                                             \
+	} while (0)
+#define dlist_remove(q, n) dlist_remove_by(q, n, prev, next)
+
 #endif

@@ -81,14 +81,7 @@ static void cond_init(struct pool *p)
 
 static void unlink_job(struct pool *p, struct pool_job *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		p->head = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	else
-		p->tail = j->prev;
+	dlist_remove(p, j);
 	j->prev = j->next = NULL;
 	j->queued = false;
 	p->queued--;
@@ -186,13 +179,7 @@ int pool_submit(struct pool *p, struct pool_job *j)
 {
 	if (!p->cond_ready)
 		cond_init(p);
-	j->next = NULL;
-	j->prev = p->tail;
-	if (p->tail)
-		p->tail->next = j;
-	else
-		p->head = j;
-	p->tail = j;
+	dlist_push(p, j);
 	j->queued = true;
 	p->queued++;
 	if (p->idle)

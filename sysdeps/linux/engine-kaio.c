@@ -176,36 +176,17 @@ static struct pool helpers = POOL_INIT(.max = HELPERS_MAX, .internal = true, .ru
 
 static void q_push(struct kqueue *q, struct kreq *k)
 {
-	k->next = NULL;
-	k->prev = q->tail;
-	if (q->tail)
-		q->tail->next = k;
-	else
-		q->head = k;
-	q->tail = k;
+	dlist_push(q, k);
 }
 
 static void q_push_front(struct kqueue *q, struct kreq *k)
 {
-	k->prev = NULL;
-	k->next = q->head;
-	if (q->head)
-		q->head->prev = k;
-	else
-		q->tail = k;
-	q->head = k;
+	dlist_push_front(q, k);
 }
 
 static void q_del(struct kqueue *q, struct kreq *k)
 {
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		q->head = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
-	else
-		q->tail = k->prev;
+	dlist_remove(q, k);
 	k->prev = k->next = NULL;
 }
 
