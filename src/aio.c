@@ -50,14 +50,60 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 }
 
 /*
+ * Called without core.lock, in a submitting call, for a valid aiocb: a plain read of at most
+ * *budget bytes, at an offset, is tried at once with preadv2(RWF_NOWAIT), which copies what
+ * the page cache holds and never waits. True when that finished it: *res is its result, and
+ * req_start() makes it a request complete from birth. False when it was not tried (*res = 0)
+ * or did not finish (*res < 0: the engine need not try the cache again); a part read is read
+ * again whole by the engine (a file read has no side effect).
+ *
+ * Without the lock, so that threads submitting at once copy in parallel (two threads reading
+ * cached 4 KiB blocks, each copy done under the lock, made 0.45x of one thread). The call has
+ * not returned yet: nothing else may look at this aiocb meanwhile.
+ *
+ * O_DIRECT must never be tried: preadv2 would wait for the device even with RWF_NOWAIT (3 to
+ * 6 ms measured here). Asking fcntl would cost a system call as dear as the read itself, so
+ * the read asks for one byte more, into a scratch byte: an O_DIRECT read of a length that is
+ * not a multiple of the block size fails at once with EINVAL, while a buffered one just reads
+ * a byte further (no file that accepts RWF_NOWAIT with an offset has reads with side
+ * effects). Streams answer ESPIPE to an offset at once.
+ */
+bool req_try_now(const struct aiocb *cb, int op, size_t *budget, int64_t *res)
+{
+	static TLS char scratch;
+	int64_t off = aiocb_offset(cb, op);
+	size_t len = cb->aio_nbytes;
+	struct iovec v[2];
+	ssize_t n;
+
+	*res = 0;
+	if ((op & ~OP_OFF64) != OP_READ || off < 0 || !len || len > *budget || cb->aio_fildes < 0)
+		return false;
+	*budget -= len;
+	v[0].iov_base = (void *)cb->aio_buf;
+	v[0].iov_len = len;
+	v[1].iov_base = &scratch;
+	v[1].iov_len = 1;
+	n = preadv64v2(cb->aio_fildes, v, 2, off, RWF_NOWAIT);
+	if (n == 0 || (n > 0 && (size_t)n >= len)) {
+		*res = (size_t)n > len ? (int64_t)len : n; /* whole, or the end of the file */
+		return true;
+	}
+	*res = -EAGAIN; /* not cached, or not a file for this */
+	return false;
+}
+
+/*
  * Called with core.lock held. Make cb a live request and queue it on its descriptor; what may
- * run now is added to ready[] for the caller to issue in one batch. 0 or -errno, and on
- * error the aiocb is untouched.
+ * run now is added to ready[] for the caller to issue in one batch. tried is req_try_now()'s
+ * result, if it was tried: one of 0 or more finished the read, which completes at once and is
+ * never queued. 0 or -errno, and on error the aiocb is untouched.
  */
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
-	      struct req **ready, unsigned *nready)
+	      const int64_t *tried, struct req **ready, unsigned *nready)
 {
 	int64_t off = aiocb_offset(cb, op);
+	bool now = tried && *tried >= 0;
 	struct req *r;
 	bool bad;
 	int run = 1;
@@ -78,12 +124,13 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	r->sev = *sev;
 	r->offset = (op == OP_READ || op == OP_WRITE) && off >= 0 ? off : -1;
 	r->state = REQ_LIVE;
-	bad = !fdq_fd_open(r->fd); /* before anything is sized for the number */
-	if (!bad && core.eng->reserve && core.eng->reserve(r) < 0) {
+	/* Done already: nothing waits for it on its descriptor, and no engine sees it. */
+	bad = !now && !fdq_fd_open(r->fd); /* before anything is sized for the number */
+	if (!now && !bad && core.eng->reserve && core.eng->reserve(r) < 0) {
 		req_free(r);
 		return -EAGAIN;
 	}
-	if (!bad) {
+	if (!now && !bad) {
 		run = fdq_enqueue(r);
 		if (run < 0) {
 			req_free(r);
@@ -102,7 +149,13 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	}
 	if (sev_needs_thread(sev))
 		req_bg_hold(r, RF_NOTIFY);
-	if (bad)
+	if (tried && !now)
+		r->flags |= RF_TRIED;
+	if (now) {
+		STAT_INC(submitted);
+		STAT_INC(now);
+		req_complete(r, *tried);
+	} else if (bad)
 		req_complete(r, -EBADF);
 	else if (run)
 		ready[(*nready)++] = r;
@@ -114,6 +167,9 @@ static int submit_one(struct aiocb *cb, int op)
 	struct req *ready[1];
 	unsigned n = 0;
 	struct sev sev;
+	size_t budget = TRY_NOW_MAX;
+	int64_t res;
+	bool tried;
 	int cs, err = aiocb_check(cb, op, &sev);
 
 	if (!err)
@@ -122,9 +178,9 @@ static int submit_one(struct aiocb *cb, int op)
 		return ret_errno(err);
 	cs = nocancel_begin();
 	req_notify_later(NOTIFY_LATER_SIGNALS);
-	req_submit_call(true);
+	tried = req_try_now(cb, op, &budget, &res) || res < 0;
 	core_lock();
-	err = req_start(cb, op, &sev, NULL, ready, &n);
+	err = req_start(cb, op, &sev, NULL, tried ? &res : NULL, ready, &n);
 	if (n)
 		req_issue(ready, n);
 	core_unlock();
@@ -132,7 +188,6 @@ static int submit_one(struct aiocb *cb, int op)
 	if (!err)
 		reap(false);
 	req_notify_later(NOTIFY_NOW);
-	req_submit_call(false);
 	nocancel_end(cs);
 	return ret_errno(err);
 }

@@ -101,6 +101,7 @@ enum req_state {
 enum req_flags {
 	RF_CANCEL = 1 << 0,     /* aio_cancel() asked the engine to cancel it */
 	RF_HOLDS_FILE = 1 << 5, /* the engine holds the file it was submitted for */
+	RF_TRIED = 1 << 6,      /* req_try_now() found it not in the page cache */
 	/*
 	 * The reasons a request gives the background thread to run (core.bg_needed counts them),
 	 * taken and given back only through req_bg_hold() and req_bg_drop().
@@ -321,7 +322,8 @@ extern struct posixaio core;
 
 /* Statistics, printed at exit with POSIXAIO_STATS=1. Relaxed atomics. */
 struct stats {
-	unsigned long submitted, completed, held, cancelled, signals, callbacks, waits;
+	/* now: reads finished inside the submitting call from the page cache (req_try_now()) */
+	unsigned long submitted, now, completed, held, cancelled, signals, callbacks, waits;
 };
 extern struct stats stats;
 #define STAT_INC(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
@@ -367,8 +369,6 @@ void req_deliver(struct req *reqs, struct lio *lios);
  */
 enum { NOTIFY_NOW = 0, NOTIFY_LATER_SIGNALS = 1, NOTIFY_LATER_CALLBACKS = 2 };
 uint8_t req_notify_later(uint8_t mode);
-void req_submit_call(bool on);
-bool req_in_submit(void);
 void req_notified(struct req *r);
 void req_fork_child(void);
 
@@ -482,8 +482,15 @@ static inline void nocancel_end(int old)
 /* aio.c */
 int aiocb_check(const struct aiocb *cb, int op, struct sev *sev);
 bool fsync_fd_ok(int fd);
+/*
+ * The most a submitting call reads itself from the page cache, in all (req_try_now()).
+ * preadv2 of cached data here: 4 KiB 1.3 us, 64 KiB 2.5 us, 256 KiB 5.5 us, 1 MiB 23 us,
+ * 16 MiB 390 us.
+ */
+#define TRY_NOW_MAX (64 * 1024)
+bool req_try_now(const struct aiocb *cb, int op, size_t *budget, int64_t *res);
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
-	      struct req **ready, unsigned *nready);
+	      const int64_t *tried, struct req **ready, unsigned *nready);
 bool aiocb_done(const struct aiocb *cb);
 bool aiocb_notified(const struct aiocb *cb);
 void cancel_watch_done(struct req *r, int64_t res);

@@ -141,10 +141,42 @@ static int lio_op(const struct aiocb *cb)
 }
 
 /*
+ * Members req_try_now() tried before the call took core.lock, in list order: at most LIO_TRY
+ * of them, TRY_NOW_MAX bytes in all.
+ */
+#define LIO_TRY 32
+struct lio_tried {
+	unsigned n, next;
+	int index[LIO_TRY];
+	int64_t res[LIO_TRY];
+};
+
+/* Without core.lock: try the list's small plain reads at once (req_try_now()). */
+static void try_members(struct aiocb *const list[], int nent, int off64, struct lio_tried *t)
+{
+	size_t budget = TRY_NOW_MAX;
+	struct sev sev;
+	int64_t res;
+
+	t->n = t->next = 0;
+	for (int i = 0; i < nent && budget && t->n < LIO_TRY; i++) {
+		struct aiocb *cb = list[i];
+
+		if (!cb || lio_op(cb) != OP_READ || aiocb_check(cb, OP_READ | off64, &sev))
+			continue;
+		if (req_try_now(cb, OP_READ | off64, &budget, &res) || res < 0) {
+			t->index[t->n] = i;
+			t->res[t->n++] = res;
+		}
+	}
+}
+
+/*
  * Called with core.lock held. Start every member; false when one could not start. off64 is
  * OP_OFF64 when the members are struct aiocb64 (lio_listio64()), else 0.
  */
-static bool start_members(struct aiocb *const list[], int nent, struct lio *l, int off64)
+static bool start_members(struct aiocb *const list[], int nent, struct lio *l, int off64,
+			  struct lio_tried *t)
 {
 	struct req *stack[LIO_BATCH], **ready = stack;
 	unsigned cap = LIO_BATCH, n = 0;
@@ -162,9 +194,12 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l, i
 	}
 	for (int i = 0; i < nent; i++) {
 		struct aiocb *cb = list[i];
+		const int64_t *tried = NULL;
 		struct sev sev;
 		int op, err;
 
+		if (t->next < t->n && t->index[t->next] == i)
+			tried = &t->res[t->next++];
 		if (!cb || cb->aio_lio_opcode == LIO_NOP)
 			continue;
 		op = lio_op(cb);
@@ -173,7 +208,7 @@ static bool start_members(struct aiocb *const list[], int nent, struct lio *l, i
 			err = -EBADF;
 		l->place = (uint32_t)i;
 		if (!err)
-			err = req_start(cb, op | off64, &sev, l, ready, &n);
+			err = req_start(cb, op | off64, &sev, l, tried, ready, &n);
 		if (err) {
 			member_fail(cb, err);
 			ok = false;
@@ -194,6 +229,7 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 		  int off64)
 {
 	struct sev lsev = { .notify = SIGEV_NONE };
+	struct lio_tried tried;
 	struct lio *l;
 	bool ok, failed;
 	int cs, err = 0;
@@ -218,12 +254,11 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 	/* A cancellation point (LIO_WAIT) only while it sleeps for its members. */
 	cs = nocancel_begin();
 	req_notify_later(mode == LIO_NOWAIT ? NOTIFY_LATER_SIGNALS : NOTIFY_NOW);
-	req_submit_call(true);
+	try_members(list, nent, off64, &tried);
 	core_lock();
 	if (sev_needs_thread(&lsev) && bg_start() < 0) {
 		/* Nothing could send the list's notification: start nothing. */
 		core_unlock();
-		req_submit_call(false);
 		req_notify_later(NOTIFY_NOW);
 		nocancel_end(cs);
 		free(l);
@@ -231,11 +266,10 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 	}
 	if (sev_needs_thread(&lsev))
 		bg_get();
-	ok = start_members(list, nent, l, off64);
+	ok = start_members(list, nent, l, off64, &tried);
 	__atomic_sub_fetch(&l->pending, 1, __ATOMIC_ACQ_REL);
 	lio_member_notified(l); /* the guard */
 	core_unlock();
-	req_submit_call(false);
 	reap(false);
 	req_notify_later(NOTIFY_NOW);
 	if (mode == LIO_WAIT) {

@@ -41,23 +41,6 @@ uint8_t req_notify_later(uint8_t mode)
 }
 
 /*
- * Set inside aio_read()/aio_write()/aio_fsync()/lio_listio(): the engine may do a small
- * transfer that cannot block in the caller's own time there, and nowhere else (a request
- * released by another's completion may be moving on inside aio_error()).
- */
-static TLS bool tl_in_submit;
-
-void req_submit_call(bool on)
-{
-	tl_in_submit = on;
-}
-
-bool req_in_submit(void)
-{
-	return tl_in_submit;
-}
-
-/*
  * The slab table is read without core.lock by aio_return() (claim.c): a grown table is
  * published whole and the old one kept, never freed while the process lives (they sum to
  * less than the newest).

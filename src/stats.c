@@ -69,6 +69,7 @@ static void stats_print(void)
 	line_str(&l, e ? e->name : "none");
 	line_ulong(&l, " submitted=", STAT_LOAD(submitted));
 	line_ulong(&l, " completed=", STAT_LOAD(completed));
+	line_ulong(&l, " now=", STAT_LOAD(now));
 	line_ulong(&l, " held=", STAT_LOAD(held));
 	line_ulong(&l, " cancelled=", STAT_LOAD(cancelled));
 	line_ulong(&l, " signals=", STAT_LOAD(signals));

@@ -849,8 +849,9 @@ static void route(struct req *r)
 	if (r->op == OP_READ || r->op == OP_WRITE) {
 		fl = fd_flags(r);
 		if (!(fl & FD_DIRECT)) {
+			/* A read req_try_now() found not cached would not be now either. */
 			if ((fl & (r->op == OP_READ ? FD_SLOW_READ : FD_SLOW_WRITE)) ||
-			    !inline_ok(r)) {
+			    (r->flags & RF_TRIED) || !inline_ok(r)) {
 				helper_queue(k);
 				return;
 			}

@@ -12,12 +12,10 @@
  * ring to submit: their requests wait in a queue here and the background thread, which
  * blocks every signal and lives while any request is in the ring, takes them.
  *
- * One exception keeps a small cached read as fast as a system call: inside the submitting
- * call, a read of at most INLINE_MAX bytes from a buffered regular file is tried first with
- * preadv2(RWF_NOWAIT), which copies what the page cache holds and never waits; what it cannot
- * finish goes to the queue. Each submitting call copies at most INLINE_MAX bytes in all, so a
- * lio_listio() of many reads cannot add up. Everything larger is issued with IOSQE_ASYNC, so
- * that its copy runs on an io-wq worker rather than in the background thread's enter.
+ * A small read of cached data seldom comes here: the submitting call tries it itself first,
+ * without the lock (req_try_now()). Everything larger than ENTER_COPY_MAX is issued with
+ * IOSQE_ASYNC, so that its copy runs on an io-wq worker rather than in the background thread's
+ * enter.
  *
  * A request handed over must still reach the file its descriptor named at submission, even if
  * the program closes the descriptor right after (POSIX: as if the close had not yet
@@ -52,11 +50,8 @@
 
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 16384
-/*
- * The most a submitting call copies itself. preadv2 of cached data here: 4 KiB 1.3 us,
- * 64 KiB 2.5 us, 256 KiB 5.5 us, 1 MiB 23 us, 16 MiB 390 us.
- */
-#define INLINE_MAX (64 * 1024)
+/* The most one request may copy inside the background thread's io_uring_enter. */
+#define ENTER_COPY_MAX (64 * 1024)
 
 #define FILE_SLOTS 4096 /* the most; RLIMIT_NOFILE may allow fewer */
 
@@ -378,7 +373,7 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 		 * would stall the background thread's io_uring_enter(): send those to a worker.
 		 * A large copy runs on a worker too, not inside the background thread's enter.
 		 */
-		if ((!rd && fdq_device(r)) || (v.iov == &one && one.iov_len > INLINE_MAX))
+		if ((!rd && fdq_device(r)) || (v.iov == &one && one.iov_len > ENTER_COPY_MAX))
 			sqe->flags |= IOSQE_ASYNC;
 		break;
 	case OP_FSYNC:
@@ -451,66 +446,12 @@ static void issue(struct req **reqs, unsigned n)
 	flush();
 }
 
-/* A plain read small enough to be tried inside the submitting call, if it is one. */
-static bool inline_candidate(struct req *r)
-{
-	struct iovec one;
-	struct req_view v;
-
-	req_view(r, r->moved, &one, &v); /* a plain request needs no memory */
-	return v.op == OP_READ && v.iov == &one && v.off >= 0 && !r->moved && v.len &&
-	       v.len <= INLINE_MAX;
-}
-
 /*
- * Called with core.lock held, in a submitting call: a small read of a buffered file, done now if
- * the page cache holds it. True when r completed here.
- *
- * O_DIRECT must never be tried: preadv2 would wait for the device even with RWF_NOWAIT (3 to
- * 6 ms measured here). Asking fcntl would cost a system call as dear as the read itself, so
- * the read asks for one byte more, into a scratch byte: an O_DIRECT read of a length that is
- * not a multiple of the block size fails at once with EINVAL, while a buffered one just reads
- * a byte further (no file that accepts RWF_NOWAIT with an offset has reads with side
- * effects). Streams answer ESPIPE to an offset at once.
- */
-static bool read_inline(struct req *r, size_t *budget)
-{
-	static TLS char scratch;
-	struct iovec v[2];
-	struct req_view view;
-	size_t len;
-	ssize_t n;
-
-	LOCK_HELD();
-
-	if (!inline_candidate(r))
-		return false;
-	req_view(r, 0, &v[0], &view);
-	len = v[0].iov_len;
-	if (len > *budget)
-		return false;
-	*budget -= len;
-	v[1].iov_base = &scratch;
-	v[1].iov_len = 1;
-	n = preadv64v2(view.fd, v, 2, view.off, RWF_NOWAIT);
-	if (n < 0)
-		return false; /* not cached, or not a file for this: the ring says what it says */
-	if ((size_t)n < len && n > 0) {
-		/* Part was cached: the ring reads the rest (or finds the end of the file). */
-		r->moved = (uint64_t)n;
-		return false;
-	}
-	req_complete(r, (size_t)n > len ? (int64_t)len : n);
-	return true;
-}
-
-/*
- * Called with core.lock held, from any thread. In a submitting call, small cached reads are done
- * at once; the rest wait for the background thread, which a thread of the program never is.
+ * Called with core.lock held, from any thread: requests wait for the background thread, which
+ * a thread of the program never is.
  */
 static void uring_submit(struct req **reqs, unsigned n)
 {
-	size_t budget = req_in_submit() ? INLINE_MAX : 0;
 	bool queued = false;
 	unsigned k = 0;
 	int err;
@@ -525,8 +466,6 @@ static void uring_submit(struct req **reqs, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct req *r = reqs[i];
 
-		if (budget && read_inline(r, &budget))
-			continue;
 		if (!(r->flags & RF_RING)) {
 			if (bg_start() < 0) {
 				req_complete(r, -EAGAIN); /* no thread could be made to issue it */
@@ -612,13 +551,12 @@ static int uring_cancel(struct req *r)
 /*
  * Called with core.lock held before r is accepted: a request the ring will serve needs the
  * background thread, and a call that cannot have one fails with EAGAIN rather than accept a
- * request nobody would issue. A small read that may finish inside the call asks for none yet.
+ * request nobody would issue.
  */
 static int uring_reserve(struct req *r)
 {
 	LOCK_HELD();
-	if (inline_candidate(r) && req_in_submit())
-		return 0;
+	(void)r;
 	return bg_start();
 }
 

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The library short of resources, with faults from tests/faults/inject.c (preloaded) or the
- * process's limits. A mixed workload runs (file writes and reads at their own offsets, pipe
- * reads fed later, lio_listio batches, SIGEV_THREAD callbacks, claims through
+ * process's limits. A mixed workload runs (file writes and reads at their own offsets, an
+ * fsync per round, pipe reads fed later, lio_listio batches, SIGEV_THREAD callbacks, claims through
  * aio_waitcomplete) and every request the library accepted must complete exactly once with
  * the right bytes; a call that refuses one fails with EAGAIN and nothing else, and the
  * program goes on. Modes (argv[1]):
  *
  *   malloc    INJECT_MALLOC makes the library's own allocations fail now and then
- *   submit    INJECT_SUBMIT makes io_uring_submit/io_submit fail with EAGAIN or EBUSY
+ *   submit    INJECT_SUBMIT makes io_uring_submit/io_submit fail with EAGAIN or EBUSY (the
+ *             fsyncs reach them: cached file reads finish inside the call, and kaio sends
+ *             buffered writes to its helpers where the filesystem refuses RWF_NOWAIT)
  *   memlock   RLIMIT_MEMLOCK set to 0 before the library starts
  *   ring      INJECT_RING=ENOMEM: the ring cannot be set up; auto falls back to native AIO
  *
@@ -29,7 +31,7 @@
 struct slot {
 	struct aiocb cb;
 	char buf[512];
-	int kind; /* 0 file write, 1 file read, 2 pipe read */
+	int kind; /* 0 file write, 1 file read, 2 pipe read, 3 file fsync */
 	bool busy;
 	bool fed; /* a pipe read's byte was written */
 };
@@ -64,7 +66,8 @@ static void check(struct slot *s, ssize_t ret, int err, int gen)
 		return;
 	}
 	EXPECT(err == 0, "slot %ld (kind %d) failed: %s", i, s->kind, errname(err));
-	EXPECT(ret == (s->kind == 2 ? 1 : 512), "slot %ld (kind %d): %zd bytes", i, s->kind, ret);
+	EXPECT(ret == (s->kind == 2 ? 1 : s->kind == 3 ? 0 : 512), "slot %ld (kind %d): %zd bytes",
+	       i, s->kind, ret);
 	if (s->kind == 1)
 		for (int k = 0; k < 512; k++)
 			EXPECT((unsigned char)s->buf[k] == byte_at(s->cb.aio_offset + k, written[i]),
@@ -80,6 +83,9 @@ static int submit(struct slot *s)
 	switch (s->kind) {
 	case 0:
 		ret = aio_write(&s->cb);
+		break;
+	case 3:
+		ret = aio_fsync(O_SYNC, &s->cb);
 		break;
 	default:
 		ret = aio_read(&s->cb);
@@ -101,7 +107,8 @@ static void prep(struct slot *s, int kind, int gen)
 	long i = s - slots;
 	off_t off = (off_t)i * 512;
 
-	aiocb_prep(&s->cb, kind == 2 ? pipes[0] : file, s->buf, kind == 2 ? 1 : 512, off);
+	aiocb_prep(&s->cb, kind == 2 ? pipes[0] : file, s->buf, kind == 2 ? 1 : kind == 3 ? 0 : 512,
+		   off);
 	s->kind = kind;
 	s->fed = false;
 	if (kind == 0)
@@ -218,10 +225,13 @@ static int run(const char *mode)
 	}
 	SYSCHECK(pipe(pipes));
 	for (int gen = 0; gen < ROUNDS; gen++) {
-		/* Writes, then reads of what they wrote, then pipe reads; claims in between. */
+		/*
+		 * Writes and an fsync (in the last slot), then reads of what they wrote, then
+		 * pipe reads; claims in between.
+		 */
 		for (int kind = 0; kind < 3; kind++) {
 			for (int i = 0; i < SLOTS; i++) {
-				prep(&slots[i], kind, gen);
+				prep(&slots[i], kind == 0 && i == SLOTS - 1 ? 3 : kind, gen);
 				submit(&slots[i]);
 			}
 			claim_all(gen);
