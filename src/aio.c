@@ -184,8 +184,11 @@ static int submit_one(struct aiocb *cb, int op)
 	if (n)
 		req_issue(ready, n);
 	core_unlock();
-	/* A page-cached read is often complete already: make it visible now. */
-	if (!err)
+	/*
+	 * What the engine finished meanwhile is made visible now; a read finished inside the
+	 * call is visible already.
+	 */
+	if (!err && !(tried && res >= 0))
 		reap(false);
 	req_notify_later(NOTIFY_NOW);
 	nocancel_end(cs);

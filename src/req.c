@@ -197,7 +197,7 @@ void req_issue(struct req **reqs, unsigned n)
 		    fdq_kind(r) == FDK_STREAM)
 			req_bg_hold(r, RF_BG);
 	}
-	__atomic_fetch_add(&stats.submitted, n, __ATOMIC_RELAXED);
+	STAT_ADD(submitted, n);
 	core.eng->submit(reqs, n);
 }
 

@@ -21,7 +21,7 @@ struct stats stats;
  * with no stdio and no lock: _exit() may be called from a signal handler or in a vfork child,
  * which shares the parent's memory.
  */
-static bool stats_on;	/* POSIXAIO_STATS asks for the line; set once, before any print */
+bool stats_on;		/* POSIXAIO_STATS asks for the line; set once, before any request */
 static pid_t stats_pid; /* the process that used the library: the only one that prints */
 static bool stats_done; /* atomic: the line is out (exit() then a handler calling _exit()) */
 
