@@ -643,7 +643,9 @@ static void serve(int fd, uint32_t revents)
 
 bool poll_has_completions(void)
 {
-	struct pollfd p = { .fd = polls.epfd, .events = POLLIN, .revents = 0 };
+	struct pollfd p = { .fd = __atomic_load_n(&polls.epfd, __ATOMIC_RELAXED),
+			    .events = POLLIN,
+			    .revents = 0 };
 
 	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED) &&
 	    !__atomic_load_n(&polls.stale, __ATOMIC_RELAXED))
@@ -651,19 +653,23 @@ bool poll_has_completions(void)
 	return !poll_lost() && poll(&p, 1, 0) > 0;
 }
 
-/* Called with core.reap_lock held, without core.lock. */
+/*
+ * Called with core.reap_lock held, without core.lock: polls.epfd is read as the atomic it is
+ * (poll_renew() replaces it with core.lock held).
+ */
 bool poll_reap(void)
 {
 	struct epoll_event ev[EVENT_BATCH];
+	int epfd = __atomic_load_n(&polls.epfd, __ATOMIC_RELAXED);
 	bool external = false;
 	int n;
 
 	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED) &&
 	    !__atomic_load_n(&polls.stale, __ATOMIC_RELAXED))
 		return false;
-	if (!ownfd_use(polls.epfd))
+	if (!ownfd_use(epfd))
 		return false;
-	n = epoll_wait(polls.epfd, ev, EVENT_BATCH, 0);
+	n = epoll_wait(epfd, ev, EVENT_BATCH, 0);
 	ownfd_done();
 	if (n <= 0)
 		return false;
@@ -687,7 +693,7 @@ int poll_reserve(int fd)
 
 int poll_fd(void)
 {
-	return polls.epfd;
+	return __atomic_load_n(&polls.epfd, __ATOMIC_RELAXED);
 }
 
 int poll_init(int efd)
