@@ -120,6 +120,20 @@ __attribute__((format(printf, 1, 2), noreturn, unused)) static void skip(const c
 #define SKIP_UNDER_TSAN(what) ((void)0)
 #endif
 
+/*
+ * AddressSanitizer's allocator (clang 14, Debian 12) is not fork-safe: a thread that is
+ * allocating when another forks (a thread of the library just starting, say) leaves the lock
+ * held in the child, where the next allocation waits forever. glibc's malloc has no such
+ * problem. Under it, tests that fork let the other threads settle first (fork_settled()).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 #define FAIL(...) fail_at(__FILE__, __LINE__, __VA_ARGS__)
 
 /* Fail with the message unless cond holds. */
@@ -439,6 +453,59 @@ __attribute__((unused)) static int count_threads(int *io_workers, char *names, s
 static inline pid_t test_gettid(void)
 {
 	return (pid_t)syscall(SYS_gettid);
+}
+
+/* Whether every thread of the process but the caller sleeps (state S), as read in /proc. */
+__attribute__((unused)) static bool others_asleep(void)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *de;
+	bool asleep = true;
+	pid_t self = test_gettid();
+
+	if (!dir)
+		skip("/proc/self/task is not readable: %s", strerror(errno));
+	while (asleep && (de = readdir(dir))) {
+		char path[300], stat[512] = "";
+		const char *close_paren;
+		FILE *f;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread exited */
+		if (!fgets(stat, sizeof(stat), f))
+			stat[0] = '\0';
+		fclose(f);
+		close_paren = strrchr(stat, ')');
+		asleep = close_paren && close_paren[1] == ' ' && close_paren[2] == 'S';
+	}
+	closedir(dir);
+	return asleep;
+}
+
+/*
+ * fork(), under AddressSanitizer only once every other thread has slept for two looks 10 ms
+ * apart (see UNDER_ASAN), so that none is inside the allocator. Elsewhere, fork() at once:
+ * forking while the library's threads run is part of what the tests check.
+ */
+__attribute__((unused)) static pid_t fork_settled(void)
+{
+#ifdef UNDER_ASAN
+	int quiet = 0;
+
+	for (int i = 0; i < 500 && quiet < 2; i++) {
+		quiet = others_asleep() ? quiet + 1 : 0;
+		if (quiet < 2)
+			usleep(10000);
+	}
+	if (quiet < 2)
+		FAIL("fork_settled: a thread of this process kept running for 5 s");
+#endif
+	fflush(NULL);
+	return fork();
 }
 
 /*

@@ -39,7 +39,7 @@ static void run_child(int how, const char *what)
 	pid_t pid;
 
 	fflush(NULL);
-	SYSCHECK(pid = fork());
+	SYSCHECK(pid = fork_settled());
 	if (pid == 0) {
 		static struct aiocb cbs[3];
 		static char bufs[3][8];

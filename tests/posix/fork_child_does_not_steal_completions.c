@@ -41,7 +41,7 @@ static int test(void)
 	SYSCHECK(pipe(stop));
 	SYSCHECK(fcntl(stop[0], F_SETFL, O_NONBLOCK));
 	fflush(NULL);
-	SYSCHECK(pid = fork());
+	SYSCHECK(pid = fork_settled());
 	if (pid == 0) {
 		close(stop[1]);
 		_exit(child(fd, stop[0]));

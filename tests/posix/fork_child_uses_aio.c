@@ -43,7 +43,7 @@ static int test(void)
 	aiocb_prep(&pending, p[0], buf, sizeof(buf), 0);
 	EXPECT_OK(aio_read(&pending));
 	fflush(NULL);
-	SYSCHECK(pid = fork());
+	SYSCHECK(pid = fork_settled());
 	if (pid == 0)
 		_exit(child(fd));
 	SYSCHECK(waitpid(pid, &status, 0));

@@ -24,7 +24,7 @@ static int test(void)
 
 	for (int round = 0; round < 3; round++) {
 		fflush(NULL);
-		SYSCHECK(pid = fork());
+		SYSCHECK(pid = fork_settled());
 		if (pid == 0)
 			_exit(0);
 		SYSCHECK(waitpid(pid, &status, 0));
