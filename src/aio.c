@@ -68,26 +68,62 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
  * a byte further (no file that accepts RWF_NOWAIT with an offset has reads with side
  * effects). Streams answer ESPIPE to an offset at once.
  */
+/*
+ * Descriptors whose last try was refused for good (O_DIRECT: EINVAL; a filesystem without
+ * RWF_NOWAIT: EOPNOTSUPP; a stream: ESPIPE), so that their reads skip the try: a cache of a
+ * few words, without a lock, hashed by number, each holding number + 1 or 0. A close of the
+ * number through the library's interposed calls forgets it (try_forget()). A mark that
+ * outlives its file (a close by raw system call, fcntl dropping O_DIRECT) costs only the try:
+ * the read goes to the engine, which gets it right for any file.
+ */
+#define NOTRY_WORDS 64
+static unsigned notry[NOTRY_WORDS];
+
+static unsigned *notry_word(int fd)
+{
+	return &notry[(unsigned)fd % NOTRY_WORDS];
+}
+
+void try_forget(unsigned lo, unsigned hi)
+{
+	for (unsigned i = 0; i < NOTRY_WORDS; i++) {
+		unsigned v = __atomic_load_n(&notry[i], __ATOMIC_RELAXED);
+
+		if (v && v - 1 >= lo && v - 1 <= hi)
+			__atomic_compare_exchange_n(&notry[i], &v, 0, false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
+	}
+}
+
 bool req_try_now(const struct aiocb *cb, int op, size_t *budget, int64_t *res)
 {
 	static TLS char scratch;
 	int64_t off = aiocb_offset(cb, op);
 	size_t len = cb->aio_nbytes;
+	int fd = cb->aio_fildes, saved, err;
 	struct iovec v[2];
 	ssize_t n;
 
 	*res = 0;
-	if ((op & ~OP_OFF64) != OP_READ || off < 0 || !len || len > *budget || cb->aio_fildes < 0)
+	if ((op & ~OP_OFF64) != OP_READ || off < 0 || !len || len > *budget || fd < 0 ||
+	    __atomic_load_n(notry_word(fd), __ATOMIC_RELAXED) == (unsigned)fd + 1)
 		return false;
 	*budget -= len;
 	v[0].iov_base = (void *)cb->aio_buf;
 	v[0].iov_len = len;
 	v[1].iov_base = &scratch;
 	v[1].iov_len = 1;
-	n = preadv64v2(cb->aio_fildes, v, 2, off, RWF_NOWAIT);
+	saved = errno; /* a refusal here is none of the program's business */
+	n = preadv64v2(fd, v, 2, off, RWF_NOWAIT);
+	err = errno;
+	errno = saved;
 	if (n == 0 || (n > 0 && (size_t)n >= len)) {
 		*res = (size_t)n > len ? (int64_t)len : n; /* whole, or the end of the file */
 		return true;
+	}
+	if (n < 0 && (err == EINVAL || err == EOPNOTSUPP || err == ESPIPE)) {
+		__atomic_store_n(notry_word(fd), (unsigned)fd + 1, __ATOMIC_RELAXED);
+		return false; /* never tried again: nothing learnt about the cache */
 	}
 	*res = -EAGAIN; /* not cached, or not a file for this */
 	return false;

@@ -422,6 +422,8 @@ void bg_put(unsigned n);
 int bg_start(void);
 bool bg_self(void);
 void bg_wake(void);
+/* Called without core.lock, by core_unlock(): the eventfd write bg_wake() deferred. */
+void bg_wake_flush(void);
 void pollfds_check(const struct pollfd *pfd, int n);
 void notify_fork_child(void);
 
@@ -499,6 +501,8 @@ bool fsync_fd_ok(int fd);
  */
 #define TRY_NOW_MAX (64 * 1024)
 bool req_try_now(const struct aiocb *cb, int op, size_t *budget, int64_t *res);
+/* The program closes the numbers lo to hi: forget what req_try_now() learnt of them. */
+void try_forget(unsigned lo, unsigned hi);
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 	      const int64_t *tried, struct req **ready, unsigned *nready);
 bool aiocb_done(const struct aiocb *cb);

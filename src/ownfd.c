@@ -255,6 +255,7 @@ static void losing(unsigned lo, unsigned hi)
 	bool any = false, mine = false;
 	unsigned end;
 
+	try_forget(lo, hi);
 	if (!__atomic_load_n(&tracked, __ATOMIC_ACQUIRE))
 		return;
 	end = TOP * PAGE_FDS - 1;

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A call that succeeds leaves errno as it found it, whatever the library tried on the way: reads
+ * and writes on a cached regular file, an O_DIRECT file (where one is to be had), a pipe and a
+ * socket, and the aio_error, aio_suspend and aio_return that finish them. A program that reads
+ * errno after a successful call it made in between (or keeps errno from an earlier failure)
+ * sees what it saw with glibc.
+ *
+ * Then the number of a descriptor the library learnt something about (an O_DIRECT file) comes
+ * to name another file, through dup2 and through close and open: reads there return the new
+ * file's bytes.
+ */
+#include "common.h"
+
+#define BLK 4096
+#define MARK 4242
+
+static void check_errno(const char *call, const char *what)
+{
+	EXPECT(errno == MARK, "%s on %s succeeded but changed errno from %d to %d (%s)", call, what,
+	       MARK, errno, errname(errno));
+}
+
+/* Wait without touching errno on the way, then take the result; errno checked after each. */
+static void finish(struct aiocb *cb, ssize_t want, const char *what)
+{
+	const struct aiocb *list[1] = {cb};
+	int64_t deadline = now_ms() + WAIT_DONE_MS;
+	ssize_t ret;
+	int err;
+
+	for (;;) {
+		errno = MARK;
+		err = aio_error(cb);
+		check_errno("aio_error", what);
+		if (err != EINPROGRESS)
+			break;
+		EXPECT(now_ms() < deadline, "%s: still in progress after %d ms", what, WAIT_DONE_MS);
+		errno = MARK;
+		if (aio_suspend(list, 1, NULL) == 0)
+			check_errno("aio_suspend", what);
+		else
+			EXPECT(errno == EINTR, "%s: aio_suspend failed: %s", what, errname(errno));
+	}
+	EXPECT(err == 0, "%s: aio_error %d (%s)", what, err, errname(err));
+	errno = MARK;
+	ret = aio_return(cb);
+	check_errno("aio_return", what);
+	EXPECT(ret == want, "%s: aio_return %zd, expected %zd", what, ret, want);
+}
+
+static void read_ok(int fd, void *buf, size_t len, off_t off, const char *what)
+{
+	struct aiocb cb;
+
+	aiocb_prep(&cb, fd, buf, len, off);
+	errno = MARK;
+	EXPECT(aio_read(&cb) == 0, "aio_read on %s failed: %s", what, errname(errno));
+	check_errno("aio_read", what);
+	finish(&cb, (ssize_t)len, what);
+}
+
+static void write_ok(int fd, void *buf, size_t len, off_t off, const char *what)
+{
+	struct aiocb cb;
+
+	aiocb_prep(&cb, fd, buf, len, off);
+	errno = MARK;
+	EXPECT(aio_write(&cb) == 0, "aio_write on %s failed: %s", what, errname(errno));
+	check_errno("aio_write", what);
+	finish(&cb, (ssize_t)len, what);
+}
+
+/* An O_DIRECT temporary file holding blk (BLK bytes of 'D'), or -1 when none is to be had. */
+static int odirect_file(void *blk)
+{
+	const char *dirs[] = {tmp_dir(), "/tmp", "/var/tmp"};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		int fd = tmp_file_in(dirs[i], O_RDWR | O_DIRECT);
+
+		if (fd >= 0 && pwrite(fd, blk, BLK, 0) == BLK)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
+}
+
+static void expect_bytes(const char *buf, size_t len, char c, const char *what)
+{
+	for (size_t i = 0; i < len; i++)
+		EXPECT(buf[i] == c, "%s: byte %zu is '%c', expected '%c'", what, i, buf[i], c);
+}
+
+static int test(void)
+{
+	char small[64] = "a message through a pipe and a socket";
+	char got[64];
+	char *blk, *buf;
+	int file, dfd, p[2], sv[2], num;
+
+	EXPECT(posix_memalign((void **)&blk, BLK, BLK) == 0, "posix_memalign failed");
+	EXPECT(posix_memalign((void **)&buf, BLK, BLK) == 0, "posix_memalign failed");
+
+	/* A regular file, read back while it is in the page cache. */
+	file = tmp_file(O_RDWR);
+	SYSCHECK(file);
+	memset(blk, 'F', BLK);
+	write_ok(file, blk, BLK, 0, "a regular file");
+	read_ok(file, buf, BLK, 0, "a regular file (cached)");
+	expect_bytes(buf, BLK, 'F', "a regular file");
+
+	SYSCHECK(pipe(p));
+	write_ok(p[1], small, sizeof(small), 0, "a pipe");
+	read_ok(p[0], got, sizeof(got), 0, "a pipe");
+	EXPECT(memcmp(got, small, sizeof(small)) == 0, "the pipe returned other bytes");
+
+	SYSCHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	write_ok(sv[0], small, sizeof(small), 0, "a socket");
+	read_ok(sv[1], got, sizeof(got), 0, "a socket");
+	EXPECT(memcmp(got, small, sizeof(small)) == 0, "the socket returned other bytes");
+
+	memset(blk, 'D', BLK);
+	dfd = odirect_file(blk);
+	if (dfd < 0) {
+		fprintf(stderr, "%s: NOTE: no temporary directory accepts O_DIRECT here; the O_DIRECT "
+				"part did not run\n",
+			test_name());
+		return 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		read_ok(dfd, buf, BLK, 0, "an O_DIRECT file");
+		expect_bytes(buf, BLK, 'D', "an O_DIRECT file");
+	}
+
+	/* The O_DIRECT file's number names the regular file now: dup2 over it. */
+	num = dfd;
+	SYSCHECK(dup2(file, num));
+	read_ok(num, buf, 16, 0, "a regular file dup2()ed over an O_DIRECT file's number");
+	expect_bytes(buf, 16, 'F', "after dup2");
+	/* ... and through close and open. */
+	SYSCHECK(close(num));
+	dfd = odirect_file(blk);
+	EXPECT(dfd >= 0, "could not make the O_DIRECT file again");
+	read_ok(dfd, buf, BLK, 0, "an O_DIRECT file again");
+	expect_bytes(buf, BLK, 'D', "an O_DIRECT file again");
+	SYSCHECK(close(dfd));
+	num = tmp_file(O_RDWR);
+	SYSCHECK(num);
+	memset(blk, 'G', BLK);
+	SYSCHECK(pwrite(num, blk, BLK, 0));
+	read_ok(num, buf, 16, 0, "a regular file at a closed O_DIRECT file's number");
+	expect_bytes(buf, 16, 'G', "a regular file at a closed O_DIRECT file's number");
+
+	close(num);
+	close(file);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+	free(blk);
+	free(buf);
+	return 0;
+}
+
+TEST_MAIN(test)
