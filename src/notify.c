@@ -254,22 +254,43 @@ void pollfds_check(const struct pollfd *pfd, int n)
 	}
 }
 
+/* The eventfd this thread is to write once it lets core.lock go (bg_wake()), or -1. */
+static TLS int tl_wake_efd = -1;
+
 /*
  * Called with core.lock held: wake the background thread for queued work. One write until it
  * looks at its queues again (bg_kicked is cleared under core.lock just before it does).
+ *
+ * The write waits until this thread lets the lock go (bg_wake_flush(), from core_unlock()):
+ * written under the lock, it woke the background thread only for it to sleep again on the
+ * lock the writer still held, a second wake-up and a futex round trip per request. A write
+ * that comes after the thread already looked costs it one spurious turn, never a lost one:
+ * whatever bg_wake() was called for is queued under the lock before the thread looks.
  */
 void bg_wake(void)
 {
-	static const uint64_t one = 1;
-
 	LOCK_HELD();
 
 	bg_efd_check();
-	if (core.bg_kicked || !ownfd_use(core.bg_efd))
+	if (core.bg_kicked || core.bg_efd < 0 || ownfd_lost(core.bg_efd))
 		return; /* a lost one was written as it went: the thread is awake */
 	core.bg_kicked = true;
-	if (write(core.bg_efd, &one, sizeof(one)) < 0 && errno == EBADF)
-		ownfd_notice(core.bg_efd); /* EAGAIN: already awake-pending */
+	tl_wake_efd = core.bg_efd;
+}
+
+/* Called without core.lock, right after this thread let it go: the write bg_wake() owes. */
+void bg_wake_flush(void)
+{
+	static const uint64_t one = 1;
+	int efd = tl_wake_efd;
+
+	if (efd < 0)
+		return;
+	tl_wake_efd = -1;
+	if (!ownfd_use(efd))
+		return; /* lost meanwhile: written as it went, the thread is awake */
+	if (write(efd, &one, sizeof(one)) < 0 && errno == EBADF)
+		ownfd_notice(efd); /* EAGAIN: already awake-pending */
 	ownfd_done();
 }
 

@@ -61,6 +61,7 @@ void core_unlock(void)
 	req_finish_deferred();
 	tl_locked = false;
 	pthread_mutex_unlock(&core.lock);
+	bg_wake_flush();
 	inside_leave();
 }
 
@@ -74,6 +75,7 @@ void core_drop(void)
 	assert(tl_locked);
 	tl_locked = false;
 	pthread_mutex_unlock(&core.lock);
+	bg_wake_flush();
 }
 
 void core_retake(void)
