@@ -106,8 +106,9 @@ bool req_try_now(const struct aiocb *cb, int op, size_t *budget, int64_t *res)
 
 	*res = 0;
 	if ((op & ~OP_OFF64) != OP_READ || off < 0 || !len || len > *budget || fd < 0 ||
-	    __atomic_load_n(notry_word(fd), __ATOMIC_RELAXED) == (unsigned)fd + 1)
-		return false;
+	    __atomic_load_n(notry_word(fd), __ATOMIC_RELAXED) == (unsigned)fd + 1 ||
+	    fdq_writing(fd))
+		return false; /* (a write ahead of it may touch its bytes: its turn comes after) */
 	*budget -= len;
 	v[0].iov_base = (void *)cb->aio_buf;
 	v[0].iov_len = len;

@@ -8,8 +8,16 @@
  *    flight at a time, so reads are served in submission order and writes land whole and
  *    in order: io_uring alone serves several pending reads in no useful order;
  *  - on a file opened with O_APPEND one write is in flight at a time, so they land in
- *    submission order.
- * Regular files and block devices otherwise run every request concurrently.
+ *    submission order;
+ *  - on a regular file or block device a request waits for every earlier one whose bytes
+ *    overlap its own when either of them writes: a read submitted after a write returns what
+ *    the write put there, and overlapping writes land in submission order, as they do with
+ *    glibc, whose one thread per descriptor runs its requests one after the other. Requests
+ *    that touch different bytes, and reads among themselves, run concurrently.
+ *
+ * Writes still incomplete are counted per descriptor without a lock as well (fdq_writing()),
+ * so that a read tried in the submitting call before it takes core.lock (req_try_now()) is
+ * not tried past a write it must wait for.
  *
  * The kind of a descriptor is looked up (fstat, fcntl) only when a second request arrives
  * while one is incomplete, and forgotten when the queue empties: a lone request costs no
@@ -22,11 +30,15 @@
 #include "fdtab.h"
 #include "internal.h"
 
+typedef FIFO(struct req) reqfifo;
+
 struct fdq {
 	struct req *head, *tail;       /* incomplete requests, in submission order */
-	FIFO(struct req) rq; /* held reads of a stream */
-	FIFO(struct req) wq; /* held writes of a stream or an O_APPEND file */
+	reqfifo rq; /* held reads of a stream */
+	reqfifo wq; /* held writes of a stream or an O_APPEND file */
+	reqfifo fq; /* held requests of a file, behind an overlapping one */
 	unsigned nreq;
+	unsigned nwrite; /* incomplete writes, held or issued */
 	unsigned rd_issued, wr_issued;
 	uint8_t kind;
 	bool device;
@@ -152,6 +164,75 @@ static void count_issued(struct fdq *q, const struct req *r)
 		q->wr_issued++;
 }
 
+/*
+ * Incomplete writes per descriptor number, hashed, readable without core.lock: a word counts
+ * the writes of every number that falls on it, so a read may skip its try for a write on
+ * another descriptor (a cost, never a wrong answer). Changed under core.lock.
+ */
+#define WRITING_WORDS 64
+static unsigned writing[WRITING_WORDS];
+
+bool fdq_writing(int fd)
+{
+	return fd >= 0 && __atomic_load_n(&writing[(unsigned)fd % WRITING_WORDS], __ATOMIC_ACQUIRE);
+}
+
+static void count_write(struct fdq *q, const struct req *r, int by)
+{
+	if (r->op != OP_WRITE)
+		return;
+	q->nwrite += (unsigned)by;
+	__atomic_add_fetch(&writing[(unsigned)r->fd % WRITING_WORDS], (unsigned)by,
+			   __ATOMIC_RELEASE);
+}
+
+/*
+ * The bytes a request of a file touches: [*lo, *hi). A vectored one, and a write to an
+ * O_APPEND file, whose place is the end of the file, are taken to reach every byte after
+ * their offset (from 0 for the append).
+ */
+static void span(const struct fdq *q, const struct req *r, uint64_t *lo, uint64_t *hi)
+{
+	*lo = r->offset < 0 ? 0 : (uint64_t)r->offset;
+	*hi = UINT64_MAX;
+	if (r->op == OP_WRITE && q->kind == FDK_APPEND)
+		*lo = 0;
+	else if (!r->vec && r->cb->aio_nbytes < UINT64_MAX - *lo)
+		*hi = *lo + r->cb->aio_nbytes;
+}
+
+/* Must r wait for the earlier a? Both incomplete, so both aiocbs are still the program's. */
+static bool conflicts(const struct fdq *q, const struct req *a, const struct req *r)
+{
+	uint64_t alo, ahi, rlo, rhi;
+
+	if (is_sync(a) || (a->op != OP_WRITE && r->op != OP_WRITE))
+		return false;
+	span(q, a, &alo, &ahi);
+	span(q, r, &rlo, &rhi);
+	return alo < rhi && rlo < ahi;
+}
+
+/*
+ * Does an incomplete request ahead of r on its file touch r's bytes, either writing? Past
+ * OVERLAP_LOOK requests ahead the answer is yes without looking further: r then waits until
+ * enough of them complete for a full look (each completion looks again), which bounds the
+ * work per request when a great many are outstanding with writes among them.
+ */
+#define OVERLAP_LOOK 1024
+static bool overlapped(const struct fdq *q, const struct req *r)
+{
+	unsigned looked = 0;
+
+	if (r->op != OP_WRITE && !q->nwrite)
+		return false; /* reads among themselves never wait */
+	for (const struct req *a = q->head; a && a != r; a = a->fd_next) {
+		if (conflicts(q, a, r) || ++looked > OVERLAP_LOOK)
+			return true;
+	}
+	return false;
+}
+
 /* May r run now, given what is ahead of it on its descriptor? */
 static bool may_run(struct fdq *q, struct req *r)
 {
@@ -164,9 +245,19 @@ static bool may_run(struct fdq *q, struct req *r)
 			return q->rd_issued == 0 && fifo_empty(&q->rq);
 		return q->wr_issued == 0 && fifo_empty(&q->wq);
 	}
+	if (q->kind == FDK_APPEND && r->op == OP_WRITE && (q->wr_issued || !fifo_empty(&q->wq)))
+		return false;
+	return !overlapped(q, r);
+}
+
+/* The queue a held request of q waits in. */
+static reqfifo *held_queue(struct fdq *q, const struct req *r)
+{
+	if (q->kind == FDK_STREAM)
+		return r->op == OP_READ ? &q->rq : &q->wq;
 	if (q->kind == FDK_APPEND && r->op == OP_WRITE)
-		return q->wr_issued == 0 && fifo_empty(&q->wq);
-	return true;
+		return &q->wq;
+	return &q->fq;
 }
 
 /*
@@ -185,6 +276,7 @@ int fdq_enqueue(struct req *r)
 	dlist_push_by(q, r, fd_prev, fd_next);
 	if (q->nreq++ == 0)
 		q->kind = FDK_UNKNOWN;
+	count_write(q, r, 1);
 
 	if (may_run(q, r)) {
 		count_issued(q, r);
@@ -194,10 +286,8 @@ int fdq_enqueue(struct req *r)
 	STAT_INC(held);
 	fdq_kind(r); /* know the file now, to recognise it when r's turn comes */
 	req_bg_hold(r, RF_HELD); /* its predecessor may end while the program is away */
-	if (r->op == OP_READ)
-		fifo_push(&q->rq, r);
-	else if (r->op == OP_WRITE)
-		fifo_push(&q->wq, r);
+	if (!is_sync(r))
+		fifo_push(held_queue(q, r), r);
 	return 0;
 }
 
@@ -208,6 +298,27 @@ static void take(struct fdq *q, struct req *r, struct req **ready, unsigned *nre
 	count_issued(q, r);
 	r->state = REQ_LIVE;
 	ready[(*nready)++] = r;
+}
+
+/*
+ * Held requests of a file that nothing ahead overlaps any more, in submission order, as many
+ * as ready[] has room for: the others go when one of these completes.
+ */
+static void take_files(struct fdq *q, struct req **ready, unsigned *nready)
+{
+	struct req *f, *next;
+	unsigned still = 0;
+
+	/* Past a few that must wait on, the rest wait for the next completion's look. */
+	for (f = q->fq.head; f && *nready < FDQ_READY_MAX && still < 8; f = next) {
+		next = f->next;
+		if (overlapped(q, f)) {
+			still++;
+			continue;
+		}
+		fifo_remove(&q->fq, f);
+		take(q, f, ready, nready);
+	}
 }
 
 /*
@@ -223,15 +334,14 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready)
 
 	if (r->state == REQ_HELD) {
 		req_bg_drop(r, RF_HELD);
-		if (r->op == OP_READ)
-			fifo_remove(&q->rq, r);
-		else if (r->op == OP_WRITE)
-			fifo_remove(&q->wq, r);
+		if (!is_sync(r))
+			fifo_remove(held_queue(q, r), r);
 	} else if (r->op == OP_READ) {
 		q->rd_issued--;
 	} else if (r->op == OP_WRITE) {
 		q->wr_issued--;
 	}
+	count_write(q, r, -1);
 	dlist_remove_by(q, r, fd_prev, fd_next);
 	r->fdq = NULL;
 	if (--q->nreq == 0) {
@@ -240,11 +350,13 @@ void fdq_retire(struct req *r, struct req **ready, unsigned *nready)
 	}
 	if (!fifo_empty(&q->rq) && q->rd_issued == 0)
 		take(q, fifo_pop(&q->rq), ready, nready);
-	if (!fifo_empty(&q->wq) && q->wr_issued == 0)
+	if (!fifo_empty(&q->wq) && q->wr_issued == 0 &&
+	    (q->kind != FDK_APPEND || !overlapped(q, q->wq.head)))
 		take(q, fifo_pop(&q->wq), ready, nready);
 	h = q->head;
 	if (h->state == REQ_HELD && is_sync(h))
 		take(q, h, ready, nready);
+	take_files(q, ready, nready);
 }
 
 /* Called with core.lock held: the first incomplete request on fd, in submission order. */

@@ -403,11 +403,17 @@ enum fd_kind {
 int fd_classify(int fd);
 bool fdq_fd_open(int fd);
 int fdq_enqueue(struct req *r); /* 1: issue it now, 0: held, -ENOMEM */
-/* r is complete: up to FDQ_READY_MAX requests it held back are added to ready. */
-#define FDQ_READY_MAX 3
+/*
+ * r is complete: up to FDQ_READY_MAX requests it held back are added to ready (a read, a
+ * write and an fsync of a stream; on a file, as many held reads as fit, the rest following
+ * as these complete).
+ */
+#define FDQ_READY_MAX 16
 void fdq_retire(struct req *r, struct req **ready, unsigned *nready);
 int fdq_kind(const struct req *r);
 bool fdq_device(const struct req *r);
+/* Without core.lock: may fd have a write still incomplete? (false: surely none) */
+bool fdq_writing(int fd);
 bool fdq_direct(const struct req *r); /* a regular file opened with O_DIRECT */
 bool fdq_same_file(const struct req *r);
 struct req *fdq_first(int fd);

@@ -162,6 +162,8 @@ static void try_members(struct aiocb *const list[], int nent, int off64, struct 
 	for (int i = 0; i < nent && budget && t->n < LIO_TRY; i++) {
 		struct aiocb *cb = list[i];
 
+		if (cb && lio_op(cb) == OP_WRITE)
+			break; /* the reads after a write of the list wait for it where they overlap */
 		if (!cb || lio_op(cb) != OP_READ || aiocb_check(cb, OP_READ | off64, &sev))
 			continue;
 		if (req_try_now(cb, OP_READ | off64, &budget, &res) || res < 0) {
