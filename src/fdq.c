@@ -380,4 +380,7 @@ void fdq_fork_child(void)
 {
 	fdtab_each(&fds, fdq_free, NULL);
 	fdtab_clear(&fds);
+	/* The parent's writes are not the child's: its reads may be tried again at once. */
+	for (unsigned i = 0; i < WRITING_WORDS; i++)
+		__atomic_store_n(&writing[i], 0, __ATOMIC_RELAXED);
 }
