@@ -79,7 +79,8 @@ def finish(args, results, failures, lib, engine_state, engine_note, files, info,
                     os.path.join(DOCS, 'bench-results.md'))
         if not err:
             shutil.copy(os.path.join(args.out, 'bench.png'), os.path.join(DOCS, 'bench.png'))
-        log(f'wrote {DOCS}/bench-results.md and bench.png')
+        log(f'wrote {DOCS}/bench-results.md' + ('' if err else ' and bench.png') +
+            ('' if not err else f' (bench.png left as it was: {err})'))
     log(f'raw results: {args.out}')
     log(glibc_ahead_line(rep))
 
