@@ -323,7 +323,8 @@ static void take_files(struct fdq *q, struct req **ready, unsigned *nready)
 
 /*
  * Called with core.lock held when r completes (or is cancelled while held): take it off its
- * descriptor and collect what may now run (at most three: a read, a write, an fsync).
+ * descriptor and collect what may now run (a stream's next read and write, an fsync, and on
+ * a file as many held requests as ready[] has room for: FDQ_READY_MAX in all).
  */
 void fdq_retire(struct req *r, struct req **ready, unsigned *nready)
 {
