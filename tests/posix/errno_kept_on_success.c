@@ -49,27 +49,21 @@ static void finish(struct aiocb *cb, ssize_t want, const char *what)
 	EXPECT(ret == want, "%s: aio_return %zd, expected %zd", what, ret, want);
 }
 
-static void read_ok(int fd, void *buf, size_t len, off_t off, const char *what)
+/* Submit with call (aio_read or aio_write, named name), then finish: errno checked throughout. */
+static void submit_ok(int (*call)(struct aiocb *), const char *name, int fd, void *buf,
+		      size_t len, const char *what)
 {
 	struct aiocb cb;
 
-	aiocb_prep(&cb, fd, buf, len, off);
+	aiocb_prep(&cb, fd, buf, len, 0);
 	errno = MARK;
-	EXPECT(aio_read(&cb) == 0, "aio_read on %s failed: %s", what, errname(errno));
-	check_errno("aio_read", what);
+	EXPECT(call(&cb) == 0, "%s on %s failed: %s", name, what, errname(errno));
+	check_errno(name, what);
 	finish(&cb, (ssize_t)len, what);
 }
 
-static void write_ok(int fd, void *buf, size_t len, off_t off, const char *what)
-{
-	struct aiocb cb;
-
-	aiocb_prep(&cb, fd, buf, len, off);
-	errno = MARK;
-	EXPECT(aio_write(&cb) == 0, "aio_write on %s failed: %s", what, errname(errno));
-	check_errno("aio_write", what);
-	finish(&cb, (ssize_t)len, what);
-}
+#define read_ok(fd, buf, len, what) submit_ok(aio_read, "aio_read", fd, buf, len, what)
+#define write_ok(fd, buf, len, what) submit_ok(aio_write, "aio_write", fd, buf, len, what)
 
 /* An O_DIRECT temporary file holding blk (BLK bytes of 'D'), or -1 when none is to be had. */
 static int odirect_file(void *blk)
@@ -107,18 +101,18 @@ static int test(void)
 	file = tmp_file(O_RDWR);
 	SYSCHECK(file);
 	memset(blk, 'F', BLK);
-	write_ok(file, blk, BLK, 0, "a regular file");
-	read_ok(file, buf, BLK, 0, "a regular file (cached)");
+	write_ok(file, blk, BLK, "a regular file");
+	read_ok(file, buf, BLK, "a regular file (cached)");
 	expect_bytes(buf, BLK, 'F', "a regular file");
 
 	SYSCHECK(pipe(p));
-	write_ok(p[1], small, sizeof(small), 0, "a pipe");
-	read_ok(p[0], got, sizeof(got), 0, "a pipe");
+	write_ok(p[1], small, sizeof(small), "a pipe");
+	read_ok(p[0], got, sizeof(got), "a pipe");
 	EXPECT(memcmp(got, small, sizeof(small)) == 0, "the pipe returned other bytes");
 
 	SYSCHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	write_ok(sv[0], small, sizeof(small), 0, "a socket");
-	read_ok(sv[1], got, sizeof(got), 0, "a socket");
+	write_ok(sv[0], small, sizeof(small), "a socket");
+	read_ok(sv[1], got, sizeof(got), "a socket");
 	EXPECT(memcmp(got, small, sizeof(small)) == 0, "the socket returned other bytes");
 
 	memset(blk, 'D', BLK);
@@ -130,27 +124,27 @@ static int test(void)
 		return 0;
 	}
 	for (int i = 0; i < 3; i++) {
-		read_ok(dfd, buf, BLK, 0, "an O_DIRECT file");
+		read_ok(dfd, buf, BLK, "an O_DIRECT file");
 		expect_bytes(buf, BLK, 'D', "an O_DIRECT file");
 	}
 
 	/* The O_DIRECT file's number names the regular file now: dup2 over it. */
 	num = dfd;
 	SYSCHECK(dup2(file, num));
-	read_ok(num, buf, 16, 0, "a regular file dup2()ed over an O_DIRECT file's number");
+	read_ok(num, buf, 16, "a regular file dup2()ed over an O_DIRECT file's number");
 	expect_bytes(buf, 16, 'F', "after dup2");
 	/* ... and through close and open. */
 	SYSCHECK(close(num));
 	dfd = odirect_file(blk);
 	EXPECT(dfd >= 0, "could not make the O_DIRECT file again");
-	read_ok(dfd, buf, BLK, 0, "an O_DIRECT file again");
+	read_ok(dfd, buf, BLK, "an O_DIRECT file again");
 	expect_bytes(buf, BLK, 'D', "an O_DIRECT file again");
 	SYSCHECK(close(dfd));
 	num = tmp_file(O_RDWR);
 	SYSCHECK(num);
 	memset(blk, 'G', BLK);
 	SYSCHECK(pwrite(num, blk, BLK, 0));
-	read_ok(num, buf, 16, 0, "a regular file at a closed O_DIRECT file's number");
+	read_ok(num, buf, 16, "a regular file at a closed O_DIRECT file's number");
 	expect_bytes(buf, 16, 'G', "a regular file at a closed O_DIRECT file's number");
 
 	close(num);
