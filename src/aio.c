@@ -50,25 +50,6 @@ int aiocb_check(const struct aiocb *cb, int op, struct sev *sev)
 }
 
 /*
- * Called without core.lock, in a submitting call, for a valid aiocb: a plain read of at most
- * *budget bytes, at an offset, is tried at once with preadv2(RWF_NOWAIT), which copies what
- * the page cache holds and never waits. True when that finished it: *res is its result, and
- * req_start() makes it a request complete from birth. False when it was not tried (*res = 0)
- * or did not finish (*res < 0: the engine need not try the cache again); a part read is read
- * again whole by the engine (a file read has no side effect).
- *
- * Without the lock, so that threads submitting at once copy in parallel (two threads reading
- * cached 4 KiB blocks, each copy done under the lock, made 0.45x of one thread). The call has
- * not returned yet: nothing else may look at this aiocb meanwhile.
- *
- * O_DIRECT must never be tried: preadv2 would wait for the device even with RWF_NOWAIT (3 to
- * 6 ms measured here). Asking fcntl would cost a system call as dear as the read itself, so
- * the read asks for one byte more, into a scratch byte: an O_DIRECT read of a length that is
- * not a multiple of the block size fails at once with EINVAL, while a buffered one just reads
- * a byte further (no file that accepts RWF_NOWAIT with an offset has reads with side
- * effects). Streams answer ESPIPE to an offset at once.
- */
-/*
  * Descriptors whose last try was refused for good (O_DIRECT: EINVAL; a filesystem without
  * RWF_NOWAIT: EOPNOTSUPP; a stream: ESPIPE), so that their reads skip the try: a cache of a
  * few words, without a lock, hashed by number, each holding number + 1 or 0. A close of the
@@ -95,6 +76,25 @@ void try_forget(unsigned lo, unsigned hi)
 	}
 }
 
+/*
+ * Called without core.lock, in a submitting call, for a valid aiocb: a plain read of at most
+ * *budget bytes, at an offset, is tried at once with preadv2(RWF_NOWAIT), which copies what
+ * the page cache holds and never waits. True when that finished it: *res is its result, and
+ * req_start() makes it a request complete from birth. False when it was not tried (*res = 0)
+ * or did not finish (*res < 0: the engine need not try the cache again); a part read is read
+ * again whole by the engine (a file read has no side effect).
+ *
+ * Without the lock, so that threads submitting at once copy in parallel (two threads reading
+ * cached 4 KiB blocks, each copy done under the lock, made 0.45x of one thread). The call has
+ * not returned yet: nothing else may look at this aiocb meanwhile.
+ *
+ * O_DIRECT must never be tried: preadv2 would wait for the device even with RWF_NOWAIT (3 to
+ * 6 ms measured here). Asking fcntl would cost a system call as dear as the read itself, so
+ * the read asks for one byte more, into a scratch byte: an O_DIRECT read of a length that is
+ * not a multiple of the block size fails at once with EINVAL, while a buffered one just reads
+ * a byte further (no file that accepts RWF_NOWAIT with an offset has reads with side
+ * effects). Streams answer ESPIPE to an offset at once.
+ */
 bool req_try_now(const struct aiocb *cb, int op, size_t *budget, int64_t *res)
 {
 	static TLS char scratch;
