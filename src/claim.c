@@ -14,12 +14,21 @@
  * or aio_waitcomplete() turns that limit off: from then on every completion waits for its
  * claim, as on FreeBSD.
  *
+ * A read finished inside aio_read() with nothing to notify (SIGEV_NONE) gets no request at
+ * all (claim_light()): its result goes straight into the aiocb without core.lock, so that
+ * threads reading the page cache at once do not queue on the lock. aio_waitcomplete() alone
+ * would miss it, so it is noted in a ring of the last LIGHT_KEEP such reads, whose entries
+ * aio_return() claims as it claims a request; the aiocb's token names the entry (__abs_prio
+ * below zero). Claim mode turns this way off for good and lists the ring's unclaimed entries
+ * as requests (light_import()); each entry then forwards claims to its request.
+ *
  * posixaio_fd() is an epoll instance holding an eventfd, whose counter is not zero while
  * unclaimed completions exist, and the engine's own descriptors (the io_uring ring, the
  * native AIO epoll set), which are readable while the kernel holds completions nobody has
  * collected yet. So it becomes readable without any thread of the library running; the
  * program's aio_waitcomplete() collects them.
  */
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -28,6 +37,21 @@
 #include "posixaio.h"
 
 #define CLAIM_KEEP 256
+#define LIGHT_KEEP 256
+#define LIGHT_BUSY 1 /* an entry being written */
+
+/* A read that finished inside aio_read() and has no request (claim_light()). */
+struct light {
+	/* Atomic: 0 (claimed, or free), gen << 1 (unclaimed), gen << 1 | 1 (listed as the
+	 * request slot, slot_gen), or LIGHT_BUSY. */
+	uint64_t claim;
+	uintptr_t cb;
+	uint64_t seq; /* the order they finished in */
+	uint32_t slot, slot_gen;
+};
+
+static struct light lights[LIGHT_KEEP];
+static uint64_t light_seq; /* atomic */
 
 /*
  * Called with core.lock held: the program closed the epoll set it was given, or the eventfd in
@@ -182,12 +206,45 @@ void claim_push(struct req *r)
 	claim_fd_update();
 }
 
+/*
+ * Without core.lock: claim the ring entry cb's token names. True when the entry was listed as
+ * a request: *r and *gen then name that request, to be claimed as any other.
+ */
+static bool light_claim(const struct aiocb *cb, struct req **r, uint64_t *gen)
+{
+	unsigned i = (unsigned)(-1 - cb->__abs_prio);
+	struct light *l;
+	uint64_t v;
+
+	if (i >= LIGHT_KEEP)
+		return false;
+	l = &lights[i];
+	v = __atomic_load_n(&l->claim, __ATOMIC_ACQUIRE);
+	do {
+		if (v >> 1 != *gen)
+			return false; /* claimed already, or the entry went on to another read */
+		if (v & 1) {
+			*r = req_at(__atomic_load_n(&l->slot, __ATOMIC_RELAXED));
+			*gen = __atomic_load_n(&l->slot_gen, __ATOMIC_RELAXED);
+			return *r != NULL;
+		}
+	} while (!__atomic_compare_exchange_n(&l->claim, &v, 0, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	return false;
+}
+
 /* aio_return() and resubmission: cb's completion, if it waits, is claimed. */
 void claim_release(const struct aiocb *cb, bool locked)
 {
-	struct req *r = req_slot(cb);
+	struct req *r = NULL;
 	uint64_t gen = (uint32_t)cb->__policy, v;
 
+	if (cb->__abs_prio < 0) {
+		if (!gen || !light_claim(cb, &r, &gen))
+			return;
+	} else {
+		r = req_slot(cb);
+	}
 	if (!r || !gen || __atomic_load_n(&r->claim_cb, __ATOMIC_RELAXED) != (uintptr_t)cb)
 		return;
 	v = __atomic_load_n(&r->claim, __ATOMIC_ACQUIRE);
@@ -236,6 +293,106 @@ static struct aiocb *claim_pop(void)
 	return NULL;
 }
 
+/*
+ * Called with core.lock held, in claim mode: list the ring's unclaimed reads as requests,
+ * oldest first. The number listed. An entry still being written is listed by its writer,
+ * which looks at the mode once it is written. With no memory for a request, an entry stays
+ * out of the list (aio_return() still claims it).
+ */
+static unsigned light_import(void)
+{
+	struct light *order[LIGHT_KEEP];
+	unsigned n = 0, listed_n = 0;
+
+	LOCK_HELD();
+
+	for (unsigned i = 0; i < LIGHT_KEEP; i++) {
+		uint64_t v = __atomic_load_n(&lights[i].claim, __ATOMIC_SEQ_CST);
+		uint64_t seq = __atomic_load_n(&lights[i].seq, __ATOMIC_RELAXED);
+		unsigned j = n;
+
+		if (v <= LIGHT_BUSY || (v & 1))
+			continue;
+		/* Insertion by finishing order (a writer going round may change seq: no matter). */
+		while (j > 0 && __atomic_load_n(&order[j - 1]->seq, __ATOMIC_RELAXED) > seq) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = &lights[i];
+		n++;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct light *l = order[i];
+		uint64_t v = __atomic_load_n(&l->claim, __ATOMIC_ACQUIRE);
+		struct req *r;
+
+		if (v <= LIGHT_BUSY || (v & 1))
+			continue;
+		r = req_alloc();
+		if (!r)
+			break;
+		r->cb = (struct aiocb *)__atomic_load_n(&l->cb, __ATOMIC_RELAXED);
+		r->state = REQ_CLAIM;
+		__atomic_store_n(&r->claim_cb, (uintptr_t)r->cb, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->claim, listed(r), __ATOMIC_RELEASE);
+		__atomic_store_n(&l->slot, r->index, __ATOMIC_RELAXED);
+		__atomic_store_n(&l->slot_gen, r->gen, __ATOMIC_RELAXED);
+		if (!__atomic_compare_exchange_n(&l->claim, &v, v | 1, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&r->claim, 0, __ATOMIC_RELAXED); /* aio_return() came first */
+			req_free(r);
+			continue;
+		}
+		fifo_push(&core.claims, r);
+		core.nclaim++;
+		listed_n++;
+	}
+	return listed_n;
+}
+
+/*
+ * Without core.lock, in aio_read(), for a read that finished there and has nothing to notify:
+ * publish res in cb without a request. False when it must have one after all (claim mode,
+ * or its ring entry is being written by a thread that went round the ring meanwhile).
+ */
+bool claim_light(struct aiocb *cb, ssize_t res)
+{
+	uint64_t seq, v;
+	struct light *l;
+	uint32_t gen;
+
+	if (claim_mode())
+		return false;
+	seq = __atomic_add_fetch(&light_seq, 1, __ATOMIC_RELAXED);
+	gen = (uint32_t)seq;
+	l = &lights[seq % LIGHT_KEEP];
+	v = __atomic_load_n(&l->claim, __ATOMIC_RELAXED);
+	/*
+	 * The entry may hold a read newer than this one, if this thread was held up since it
+	 * took seq: keep that, and take the slow way.
+	 */
+	if (!gen || (v & 1) || (v && (int32_t)((uint32_t)(v >> 1) - gen) > 0) ||
+	    !__atomic_compare_exchange_n(&l->claim, &v, LIGHT_BUSY, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return false;
+	claim_release(cb, false); /* its completion before this one, if nobody claimed it */
+	__atomic_store_n(&l->cb, (uintptr_t)cb, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->seq, seq, __ATOMIC_RELAXED);
+	cb->__return_value = res;
+	cb->__abs_prio = -1 - (int)(seq % LIGHT_KEEP);
+	cb->__policy = (int)gen;
+	__atomic_store_n(&l->claim, (uint64_t)gen << 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&cb->__error_code, 0, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&core.claim_mode, __ATOMIC_SEQ_CST)) {
+		/* Claim mode came on meanwhile and may not have seen this entry. */
+		core_lock();
+		__atomic_add_fetch(&core.unclaimed, light_import(), __ATOMIC_ACQ_REL);
+		claim_fd_update();
+		core_unlock();
+	}
+	return true;
+}
+
 /* Called with core.lock held: from now on every completion waits for its claim. */
 static void claim_mode_on(void)
 {
@@ -245,7 +402,9 @@ static void claim_mode_on(void)
 
 	if (core.claim_mode)
 		return;
-	__atomic_store_n(&core.claim_mode, true, __ATOMIC_RELEASE);
+	/* Sequentially consistent, against claim_light()'s entry and its look at the mode. */
+	__atomic_store_n(&core.claim_mode, true, __ATOMIC_SEQ_CST);
+	light_import();
 	for (struct req *r = core.claims.head; r; r = r->next)
 		n += !claimed(r);
 	__atomic_store_n(&core.unclaimed, n, __ATOMIC_RELEASE);
@@ -404,6 +563,7 @@ void claim_fork_child(void)
 		ownfd_close(core.claim_efd);
 	}
 	fifo_init(&core.claims);
+	memset(lights, 0, sizeof(lights)); /* the parent's reads */
 	core.nclaim = 0;
 	core.unclaimed = 0;
 	core.claim_mode = false;

@@ -364,6 +364,7 @@ void req_free(struct req *r);
 void req_set_token(struct req *r);
 struct req *req_lookup(const struct aiocb *cb);
 struct req *req_slot(const struct aiocb *cb);
+struct req *req_at(uint32_t index);
 void req_complete(struct req *r, int64_t res);
 void req_issue(struct req **reqs, unsigned n);
 void req_bg_hold(struct req *r, uint8_t reason);
@@ -390,6 +391,7 @@ void lio_put(struct lio *l);
 void claim_publish(struct req *r);
 void claim_push(struct req *r);
 void claim_release(const struct aiocb *cb, bool locked);
+bool claim_light(struct aiocb *cb, ssize_t res);
 void claim_fork_child(void);
 
 /* fdq.c */

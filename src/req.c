@@ -84,17 +84,26 @@ static int slab_grow(void)
 	return 0;
 }
 
-/* Without core.lock: the slot cb's token names, or NULL. Its fields may change meanwhile. */
-struct req *req_slot(const struct aiocb *cb)
+/* Without core.lock: the slot of that index, or NULL. Its fields may change meanwhile. */
+struct req *req_at(uint32_t index)
 {
-	uint32_t slot = (uint32_t)cb->__abs_prio;
 	uint32_t nslabs = __atomic_load_n(&core.nslabs, __ATOMIC_ACQUIRE);
 	struct req **slabs = __atomic_load_n(&core.slabs, __ATOMIC_ACQUIRE);
 
-	if (slot == 0 || slot > nslabs * REQ_SLAB)
+	if (index >= nslabs * REQ_SLAB)
 		return NULL;
-	slot--;
-	return &slabs[slot / REQ_SLAB][slot % REQ_SLAB];
+	return &slabs[index / REQ_SLAB][index % REQ_SLAB];
+}
+
+/*
+ * Without core.lock: the slot cb's token names, or NULL (also for a read that finished inside
+ * aio_read() without a request, whose token is below zero: claim.c).
+ */
+struct req *req_slot(const struct aiocb *cb)
+{
+	if (cb->__abs_prio <= 0)
+		return NULL;
+	return req_at((uint32_t)cb->__abs_prio - 1);
 }
 
 /* Called with core.lock held. NULL when memory is exhausted. */
@@ -142,16 +151,11 @@ void req_set_token(struct req *r)
 /* Called with core.lock held: the live request this aiocb was submitted as, or NULL. */
 struct req *req_lookup(const struct aiocb *cb)
 {
-	uint32_t slot = (uint32_t)cb->__abs_prio, gen = (uint32_t)cb->__policy;
-	struct req *r;
+	struct req *r = req_slot(cb);
 
 	LOCK_HELD();
 
-	if (slot == 0 || slot > core.nslabs * REQ_SLAB)
-		return NULL;
-	slot--;
-	r = &core.slabs[slot / REQ_SLAB][slot % REQ_SLAB];
-	if (r->gen != gen || r->cb != cb || r->state == REQ_FREE || r->state == REQ_DONE ||
+	if (!r || r->gen != (uint32_t)cb->__policy || r->cb != cb || r->state == REQ_FREE || r->state == REQ_DONE ||
 	    r->state == REQ_CLAIM)
 		return NULL;
 	return r;
