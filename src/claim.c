@@ -19,8 +19,11 @@
  * threads reading the page cache at once do not queue on the lock. aio_waitcomplete() alone
  * would miss it, so it is noted in a ring of the last LIGHT_KEEP such reads, whose entries
  * aio_return() claims as it claims a request; the aiocb's token names the entry (__abs_prio
- * below zero). Claim mode turns this way off for good and lists the ring's unclaimed entries
- * as requests (light_import()); each entry then forwards claims to its request.
+ * below zero). Each thread takes its places in the ring LIGHT_RUN at a time, and a new run
+ * when its own fell more than LIGHT_LAG places behind, so a read stays in the ring for at
+ * least LIGHT_KEEP - LIGHT_LAG later ones. Claim mode turns this way off for good and lists
+ * the ring's unclaimed entries as requests (light_import()); each entry then forwards claims
+ * to its request.
  *
  * posixaio_fd() is an epoll instance holding an eventfd, whose counter is not zero while
  * unclaimed completions exist, and the engine's own descriptors (the io_uring ring, the
@@ -37,8 +40,15 @@
 #include "posixaio.h"
 
 #define CLAIM_KEEP 256
-#define LIGHT_KEEP 256
+#define LIGHT_KEEP 512
 #define LIGHT_BUSY 1 /* an entry being written */
+/*
+ * A thread takes ring positions LIGHT_RUN at a time, so that the threads reading at once do
+ * not share a cache line of the ring, nor the counter, at every read.
+ */
+#define LIGHT_RUN 8
+#define LIGHT_LAG 64 /* how far behind the other threads a run may fall */
+#define CACHE_LINE 64
 
 /* A read that finished inside aio_read() and has no request (claim_light()). */
 struct light {
@@ -50,8 +60,19 @@ struct light {
 	uint32_t slot, slot_gen;
 };
 
-static struct light lights[LIGHT_KEEP];
-static uint64_t light_seq; /* atomic */
+static struct light lights[LIGHT_KEEP] __attribute__((aligned(CACHE_LINE)));
+
+/*
+ * Read at every light read, written rarely: each on a line of its own, away from core's
+ * fields that completions write.
+ */
+static struct {
+	bool on; /* claim mode; atomic */
+} __attribute__((aligned(CACHE_LINE))) mode;
+static struct {
+	uint64_t seq; /* the next ring position to hand out; atomic */
+} __attribute__((aligned(CACHE_LINE))) light_pos;
+static TLS uint64_t run_next, run_end; /* this thread's positions [run_next, run_end) */
 
 /*
  * Called with core.lock held: the program closed the epoll set it was given, or the eventfd in
@@ -100,7 +121,7 @@ static uint64_t listed(const struct req *r)
 
 static bool claim_mode(void)
 {
-	return __atomic_load_n(&core.claim_mode, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&mode.on, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -192,7 +213,7 @@ void claim_push(struct req *r)
 	r->state = REQ_CLAIM;
 	fifo_push(&core.claims, r);
 	core.nclaim++;
-	if (!core.claim_mode) {
+	if (!mode.on) {
 		while (core.claims.head && (claimed(core.claims.head) || core.nclaim > CLAIM_KEEP))
 			claim_drop_head();
 		return;
@@ -363,18 +384,33 @@ bool claim_light(struct aiocb *cb, ssize_t res)
 
 	if (claim_mode())
 		return false;
-	seq = __atomic_add_fetch(&light_seq, 1, __ATOMIC_RELAXED);
+	/*
+	 * A run this thread was held up in has fallen behind the other threads: its places
+	 * would leave the ring at once. Take a new one.
+	 */
+	if (run_next == run_end ||
+	    __atomic_load_n(&light_pos.seq, __ATOMIC_RELAXED) - run_next > LIGHT_LAG) {
+		run_next = __atomic_fetch_add(&light_pos.seq, LIGHT_RUN, __ATOMIC_RELAXED);
+		run_end = run_next + LIGHT_RUN;
+	}
+	seq = run_next++;
 	gen = (uint32_t)seq;
 	l = &lights[seq % LIGHT_KEEP];
-	v = __atomic_load_n(&l->claim, __ATOMIC_RELAXED);
-	/*
-	 * The entry may hold a read newer than this one, if this thread was held up since it
-	 * took seq: keep that, and take the slow way.
-	 */
-	if (!gen || (v & 1) || (v && (int32_t)((uint32_t)(v >> 1) - gen) > 0) ||
-	    !__atomic_compare_exchange_n(&l->claim, &v, LIGHT_BUSY, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+	if (!gen)
 		return false;
+	/* Mostly the entry was claimed: try that first, one trip for the cache line. */
+	v = 0;
+	if (!__atomic_compare_exchange_n(&l->claim, &v, LIGHT_BUSY, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		/*
+		 * The entry may hold a read newer than this one, if this thread was held up
+		 * since it took seq: keep that, and take the slow way.
+		 */
+		if ((v & 1) || (int32_t)((uint32_t)(v >> 1) - gen) > 0 ||
+		    !__atomic_compare_exchange_n(&l->claim, &v, LIGHT_BUSY, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return false;
+	}
 	claim_release(cb, false); /* its completion before this one, if nobody claimed it */
 	__atomic_store_n(&l->cb, (uintptr_t)cb, __ATOMIC_RELAXED);
 	__atomic_store_n(&l->seq, seq, __ATOMIC_RELAXED);
@@ -383,7 +419,7 @@ bool claim_light(struct aiocb *cb, ssize_t res)
 	cb->__policy = (int)gen;
 	__atomic_store_n(&l->claim, (uint64_t)gen << 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&cb->__error_code, 0, __ATOMIC_RELEASE);
-	if (__atomic_load_n(&core.claim_mode, __ATOMIC_SEQ_CST)) {
+	if (__atomic_load_n(&mode.on, __ATOMIC_SEQ_CST)) {
 		/* Claim mode came on meanwhile and may not have seen this entry. */
 		core_lock();
 		__atomic_add_fetch(&core.unclaimed, light_import(), __ATOMIC_ACQ_REL);
@@ -394,16 +430,16 @@ bool claim_light(struct aiocb *cb, ssize_t res)
 }
 
 /* Called with core.lock held: from now on every completion waits for its claim. */
-static void claim_mode_on(void)
+void claim_mode_on(void)
 {
 	unsigned n = 0;
 
 	LOCK_HELD();
 
-	if (core.claim_mode)
+	if (mode.on)
 		return;
 	/* Sequentially consistent, against claim_light()'s entry and its look at the mode. */
-	__atomic_store_n(&core.claim_mode, true, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&mode.on, true, __ATOMIC_SEQ_CST);
 	light_import();
 	for (struct req *r = core.claims.head; r; r = r->next)
 		n += !claimed(r);
@@ -566,7 +602,7 @@ void claim_fork_child(void)
 	memset(lights, 0, sizeof(lights)); /* the parent's reads */
 	core.nclaim = 0;
 	core.unclaimed = 0;
-	core.claim_mode = false;
+	mode.on = false;
 	core.claim_armed = false;
 	core.claim_ready = 0;
 }

@@ -307,12 +307,11 @@ struct posixaio {
 
 	/*
 	 * Requests completed and notified but not yet claimed (claim.c), oldest first. Until
-	 * the program asks for them (claim_mode), only the last CLAIM_KEEP are kept.
+	 * the program asks for them (claim mode, claim.c), only the last CLAIM_KEEP are kept.
 	 */
 	FIFO(struct req) claims;
 	unsigned nclaim;   /* in the list, claimed or not */
 	unsigned unclaimed; /* atomic */
-	bool claim_mode;
 	bool claim_armed;  /* claim_efd's counter is not zero */
 	int claim_ready;   /* atomic: claim_efd and claim_epfd exist */
 	int claim_efd, claim_epfd;
@@ -392,6 +391,7 @@ void claim_publish(struct req *r);
 void claim_push(struct req *r);
 void claim_release(const struct aiocb *cb, bool locked);
 bool claim_light(struct aiocb *cb, ssize_t res);
+void claim_mode_on(void); /* core.lock held */
 void claim_fork_child(void);
 
 /* fdq.c */

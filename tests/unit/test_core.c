@@ -6,6 +6,8 @@
  */
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -338,7 +340,7 @@ START_TEST(claimed_entries_do_not_pile_up)
 	static struct aiocb cbs[2000];
 
 	core_lock();
-	core.claim_mode = true; /* as after posixaio_fd(): every completion waits for its claim */
+	claim_mode_on(); /* as posixaio_fd() does: every completion waits for its claim */
 	for (int i = 0; i < 2000; i++) {
 		claim_push(complete(&cbs[i]));
 		if (i > 0)
@@ -346,6 +348,59 @@ START_TEST(claimed_entries_do_not_pile_up)
 	}
 	ck_assert_uint_eq(core.unclaimed, 1);
 	ck_assert_uint_le(core.nclaim, 2 * 1 + 256 + 1);
+	core_unlock();
+}
+END_TEST
+
+/*
+ * A thread held up in the middle of its run of places in the ring of light reads (reads
+ * finished inside aio_read() with nothing to notify) must not write its next read to a place
+ * the other threads are about to reach: that read would leave the ring long before the last
+ * few hundred light reads do.
+ */
+static struct aiocb lagging_cb[2], filler_cb;
+static sem_t lag_go, lag_done;
+
+static void *lagging_reader(void *arg)
+{
+	(void)arg;
+	claim_light(&lagging_cb[0], 1); /* the run's first place, or its second: */
+	claim_light(&lagging_cb[0], 1); /* the run is taken */
+	sem_post(&lag_done);
+	sem_wait(&lag_go);
+	ck_assert(claim_light(&lagging_cb[1], 1)); /* after the other thread's 400 */
+	sem_post(&lag_done);
+	return NULL;
+}
+
+static bool listed_cb(const struct aiocb *cb)
+{
+	for (struct req *r = core.claims.head; r; r = r->next)
+		if (r->cb == cb)
+			return true;
+	return false;
+}
+
+START_TEST(light_read_of_held_up_thread_is_kept)
+{
+	pthread_t t;
+
+	sem_init(&lag_go, 0, 0);
+	sem_init(&lag_done, 0, 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, lagging_reader, NULL), 0);
+	sem_wait(&lag_done);
+	for (int i = 0; i < 400; i++)
+		ck_assert(claim_light(&filler_cb, 1));
+	sem_post(&lag_go);
+	sem_wait(&lag_done);
+	for (int i = 0; i < 300; i++)
+		ck_assert(claim_light(&filler_cb, 1));
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(lagging_cb[1].__error_code, 0);
+	core_lock();
+	claim_mode_on(); /* lists the ring's unclaimed reads */
+	ck_assert_msg(listed_cb(&lagging_cb[1]), "a read 300 light reads old left the ring");
+	ck_assert(listed_cb(&filler_cb));
 	core_unlock();
 }
 END_TEST
@@ -370,6 +425,7 @@ static Suite *core_suite(void)
 	tcase_add_test(claim, claims_kept_bounded_until_asked);
 	tcase_add_test(claim, claim_before_listing_frees_at_push);
 	tcase_add_test(claim, claimed_entries_do_not_pile_up);
+	tcase_add_test(claim, light_read_of_held_up_thread_is_kept);
 	suite_add_tcase(s, req);
 	suite_add_tcase(s, claim);
 	suite_add_tcase(s, fdq);
