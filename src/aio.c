@@ -236,6 +236,7 @@ static int submit_one(struct aiocb *cb, int op)
 out:
 	req_notify_later(NOTIFY_NOW);
 	nocancel_end(cs);
+	req_call_return();
 	return ret_errno(err);
 }
 

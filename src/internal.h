@@ -123,9 +123,24 @@ struct sev {
 	pthread_attr_t *attr;
 };
 
-/* A thread's own state: what it sleeps on when it waits (wait.c). */
+/*
+ * A thread's own state: what it sleeps on when it waits (wait.c), and how many submitting
+ * calls that queued a signal it has returned from (req_hold()). Kept for the next thread
+ * when its thread exits, never freed.
+ */
 struct tstate {
-	int efd; /* eventfd this thread sleeps on in wait.c, or -1 */
+	int efd;          /* eventfd this thread sleeps on in wait.c, or -1 */
+	uint32_t returns; /* atomic: written by its thread, read by the background thread */
+	struct tstate *next_free;
+};
+
+/*
+ * A notification queued from inside a submitting call, held until that call has returned
+ * (req_hold()): the caller's thread state and its count of returns then. ts NULL: not held.
+ */
+struct hold {
+	struct tstate *ts;
+	uint32_t returns;
 };
 
 /*
@@ -152,6 +167,7 @@ struct lio {
 	uint32_t place;   /* list index of the member being started */
 	FIFO(struct req) held; /* finished members whose notification it holds */
 	struct sev sev;
+	struct hold queued_by; /* a submitting call that queued it for the background thread */
 };
 
 struct fdq;
@@ -191,6 +207,7 @@ struct req {
 	 * may run in a signal handler. Kept across req_alloc(), like claim.
 	 */
 	uint32_t notify_gen;
+	struct hold queued_by; /* a submitting call that queued it for the background thread */
 };
 
 /*
@@ -349,6 +366,7 @@ bool core_locked(void);
 #define LOCK_HELD() assert(core_locked())
 bool core_inside(void);
 struct tstate *tstate_get(void);
+struct tstate *tstate_mine(void);
 
 /* stats.c */
 void stats_init(void);
@@ -372,13 +390,16 @@ void req_finish_deferred(void);
 void req_deliver(struct req *reqs, struct lio *lios);
 /*
  * Which notifications of what this thread completes the background thread delivers instead
- * of this thread: signals inside a submitting call (its caller must not get its own signal
- * before the call returns), callbacks inside aio_error(), aio_return() and aio_suspend(),
+ * of this thread: signals inside a submitting call that the caller does not block (it must
+ * not get its own signal before the call returns), callbacks inside aio_error(), aio_return() and aio_suspend(),
  * which may run in a signal handler (starting a callback may allocate or create a thread).
  * Flags; returns the previous ones.
  */
 enum { NOTIFY_NOW = 0, NOTIFY_LATER_SIGNALS = 1, NOTIFY_LATER_CALLBACKS = 2 };
 uint8_t req_notify_later(uint8_t mode);
+void req_hold(struct hold *h);
+bool req_held(const struct hold *h);
+void req_call_return(void);
 void req_notified(struct req *r);
 void req_fork_child(void);
 

@@ -26,7 +26,7 @@ void lio_put(struct lio *l)
 /*
  * Called with core.lock held when a member's own notification is out (or, for the guard, when
  * every member has started). The list's sigevent goes to the background thread, never to
- * the caller of lio_listio(LIO_NOWAIT) before it returns.
+ * the caller of lio_listio(LIO_NOWAIT) before it returns (req_hold()).
  */
 void lio_member_notified(struct lio *l)
 {
@@ -34,6 +34,7 @@ void lio_member_notified(struct lio *l)
 	if (__atomic_sub_fetch(&l->members, 1, __ATOMIC_ACQ_REL) == 0 &&
 	    sev_needs_thread(&l->sev)) {
 		l->refs++;
+		req_hold(&l->queued_by);
 		fifo_push(&core.bg_lios, l);
 		bg_wake();
 	}
@@ -264,6 +265,7 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 		req_notify_later(NOTIFY_NOW);
 		nocancel_end(cs);
 		free(l);
+		req_call_return();
 		return ret_errno(-EAGAIN);
 	}
 	if (sev_needs_thread(&lsev))
@@ -287,6 +289,7 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 	failed = __atomic_load_n(&l->failed, __ATOMIC_RELAXED);
 	lio_release(l);
 	nocancel_end(cs);
+	req_call_return();
 	if (err)
 		return ret_errno(err);
 	if (!ok || (mode == LIO_WAIT && failed))

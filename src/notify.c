@@ -2,7 +2,9 @@
 /*
  * Notification, as the kernel would deliver it. SIGEV_SIGNAL and SIGEV_THREAD_ID are queued
  * with si_code SI_ASYNCIO, si_value, si_pid and si_uid by whichever thread finishes the
- * request, after its result is visible through aio_error(). SIGEV_THREAD functions run on a
+ * request, after its result is visible through aio_error(); inside the call that submitted
+ * it, only if the caller blocks the signal, else by the background thread once that call
+ * has returned (req.c: signals_for_later(), req_hold()). SIGEV_THREAD functions run on a
  * pool of threads (pool.c: up to POOL_MAX, more when callbacks wait for each other, none
  * after they idle); a request with sigev_notify_attributes gets a thread made with those
  * attributes, as POSIX asks. Something must reap while such requests are in flight even if
@@ -11,6 +13,7 @@
  * longer. Library threads block every signal (spawn()), except while they run a callback,
  * which sees no signal blocked, as on glibc's notification threads.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -212,14 +215,46 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Called with core.lock held: deliver what submitting threads left to this thread, in order. */
-static void bg_deliver_queued(void)
+/*
+ * Called with core.lock held: deliver what submitting threads left to this thread, in order,
+ * up to the first entry whose submitting call has not returned yet (req_hold()). That call
+ * is on its way out: look again at once a few times, then leave it to the next turn, at
+ * most HOLD_LOOK_MS later. Returns whether something is still held.
+ */
+#define HOLD_SPINS 64
+#define HOLD_LOOK_MS 1
+
+static bool bg_deliver_queued(void)
 {
 	LOCK_HELD();
-	while (!fifo_empty(&core.bg_reqs) || !fifo_empty(&core.bg_lios)) {
-		struct req *reqs = fifo_take(&core.bg_reqs);
+	for (int spins = 0;; spins++) {
+		struct req *reqs = NULL, **rtail = &reqs, *r;
+		struct lio *lios = NULL, **ltail = &lios, *l;
 
-		req_deliver(reqs, fifo_take(&core.bg_lios));
+		while ((r = core.bg_reqs.head) && !req_held(&r->queued_by)) {
+			fifo_pop(&core.bg_reqs);
+			r->next = NULL;
+			*rtail = r;
+			rtail = &r->next;
+		}
+		while ((l = core.bg_lios.head) && !req_held(&l->queued_by)) {
+			fifo_pop(&core.bg_lios);
+			l->next = NULL;
+			*ltail = l;
+			ltail = &l->next;
+		}
+		if (reqs || lios) {
+			req_deliver(reqs, lios);
+			spins = 0;
+			continue;
+		}
+		if (fifo_empty(&core.bg_reqs) && fifo_empty(&core.bg_lios))
+			return false;
+		if (spins == HOLD_SPINS)
+			return true;
+		core_unlock();
+		sched_yield();
+		core_lock();
 	}
 }
 
@@ -321,6 +356,7 @@ static void *bg_thread(void *arg)
 		struct pollfd pfd[5];
 		uint64_t v;
 		int n, timeout;
+		bool held;
 
 		while (__atomic_load_n(&core.exiting, __ATOMIC_ACQUIRE))
 			pause(); /* every signal is blocked: until exit_group ends us */
@@ -337,7 +373,7 @@ static void *bg_thread(void *arg)
 		core_unlock();
 		reap(true);
 		core_lock();
-		bg_deliver_queued();
+		held = bg_deliver_queued();
 		if (!bg_idle()) {
 			idle_since = 0;
 		} else if (!idle_since) {
@@ -356,6 +392,8 @@ static void *bg_thread(void *arg)
 					  __atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED)
 				  ? 10
 				  : NOTIFIER_LINGER_MS;
+		if (held)
+			timeout = HOLD_LOOK_MS;
 		core_unlock();
 		if (poll(pfd, (nfds_t)n, timeout) > 0)
 			pollfds_check(pfd, n);

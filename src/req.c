@@ -41,6 +41,55 @@ uint8_t req_notify_later(uint8_t mode)
 }
 
 /*
+ * A signal queued for the background thread from inside a submitting call goes out only
+ * once that call has returned. The call wakes the background thread on its way out (an
+ * eventfd write), and the kernel gives a process's signal to whichever thread it lets
+ * through on that thread's next return to user space: sent as soon as the background thread
+ * woke, it often reached the caller while the write itself returned, a handler run inside
+ * aio_read(). So the entry remembers the caller's count of returns, which the caller raises
+ * as the last thing it does (req_call_return()); the background thread leaves the entry
+ * queued until it has moved. The thread state is never freed, and its count only grows,
+ * whichever thread owns it next.
+ */
+static TLS struct tstate *tl_holding;
+
+/* Called with core.lock held: hold h until the calling thread returns from this call. */
+void req_hold(struct hold *h)
+{
+	struct tstate *t;
+
+	LOCK_HELD();
+	h->ts = NULL;
+	if (!(tl_notify_later & NOTIFY_LATER_SIGNALS) || !(t = tstate_get()))
+		return; /* no memory for a thread state: sent as soon as the thread can */
+	h->ts = t;
+	h->returns = __atomic_load_n(&t->returns, __ATOMIC_RELAXED);
+	tl_holding = t;
+}
+
+/* Is the call that queued h still running? */
+bool req_held(const struct hold *h)
+{
+	return h->ts && __atomic_load_n(&h->ts->returns, __ATOMIC_ACQUIRE) == h->returns;
+}
+
+/*
+ * The last thing a submitting call does, after its last system call: let go of what it held.
+ * A handler can still reach the thread in the few instructions left before it returns, but
+ * only through an interrupt landing there as the background thread sends, after the
+ * background thread saw this store.
+ */
+void req_call_return(void)
+{
+	struct tstate *t = tl_holding;
+
+	if (!t)
+		return;
+	tl_holding = NULL;
+	__atomic_add_fetch(&t->returns, 1, __ATOMIC_RELEASE);
+}
+
+/*
  * The slab table is read without core.lock by aio_return() (claim.c): a grown table is
  * published whole and the old one kept, never freed while the process lives (they sum to
  * less than the newest).
@@ -408,8 +457,9 @@ static struct req *hold_for_lio_waiters(struct req *list)
 
 /*
  * Called with core.lock held: take out of list the requests whose signal would reach the
- * caller inside the submitting call, and queue them for the background thread. A callback
- * runs on a pool thread anyway, so it is handed over at once.
+ * caller inside the submitting call, and queue them for the background thread, which sends
+ * them once the call has returned (req_hold()). A callback runs on a pool thread anyway, so
+ * it is handed over at once.
  */
 static struct req *signals_for_later(struct req *list, uint8_t mode)
 {
@@ -425,6 +475,10 @@ static struct req *signals_for_later(struct req *list, uint8_t mode)
 		r->next = NULL;
 		if (sig ? mode & NOTIFY_LATER_SIGNALS
 			: r->sev.notify == SIGEV_THREAD && (mode & NOTIFY_LATER_CALLBACKS)) {
+			if (sig)
+				req_hold(&r->queued_by);
+			else
+				r->queued_by.ts = NULL; /* a callback runs on a pool thread */
 			fifo_push(&core.bg_reqs, r);
 			queued = true;
 			continue;

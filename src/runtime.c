@@ -94,6 +94,13 @@ bool core_inside(void)
 	return __atomic_load_n(&tl_inside, __ATOMIC_RELAXED) != 0;
 }
 
+/*
+ * Thread states of exited threads, for the next threads to take: never freed, since the
+ * background thread may still read the count of returns of one whose thread is gone
+ * (req_hold()). Guarded by core.lock.
+ */
+static struct tstate *free_ts;
+
 /* Called with core.lock held. NULL only when memory is exhausted. */
 struct tstate *tstate_get(void)
 {
@@ -103,16 +110,26 @@ struct tstate *tstate_get(void)
 
 	if (t)
 		return t;
-	t = calloc(1, sizeof(*t));
-	if (!t)
+	t = free_ts;
+	if (t)
+		free_ts = t->next_free;
+	else if (!(t = calloc(1, sizeof(*t))))
 		return NULL;
 	t->efd = -1;
+	t->next_free = NULL;
 	if (pthread_setspecific(core.tkey, t)) {
-		free(t);
+		t->next_free = free_ts;
+		free_ts = t;
 		return NULL;
 	}
 	tl_ts = t;
 	return t;
+}
+
+/* The calling thread's state if it has one (no lock: only this thread sets it). */
+struct tstate *tstate_mine(void)
+{
+	return tl_ts;
 }
 
 /* Thread exit: the thread's own wake-up descriptor goes with it. */
@@ -122,8 +139,10 @@ static void tstate_exit(void *arg)
 
 	core_lock();
 	ownfd_close(t->efd);
+	t->efd = -1;
 	tl_ts = NULL;
-	free(t);
+	t->next_free = free_ts;
+	free_ts = t;
 	core_unlock();
 }
 
@@ -154,6 +173,8 @@ static void fork_child(void)
 	stats_fork_child();
 	ownfd_fork_child();
 	core.sq_pending = false;
+	/* The other threads' states stay where they are: nothing in the child reads them. */
+	free_ts = NULL;
 	if (tl_ts) {
 		ownfd_close(tl_ts->efd);
 		pthread_setspecific(core.tkey, NULL);
