@@ -28,7 +28,8 @@ static TLS FIFO(struct req) tl_done;
 /*
  * Set inside aio_read()/aio_write()/aio_fsync()/lio_listio(): what completes there is
  * notified by the background thread, not by the caller's own thread before the call
- * returns (a signal queued to the process would reach the caller inside the call).
+ * returns (a signal queued to the process would reach the caller inside the call), unless
+ * the caller blocks the signal (signals_for_later()).
  */
 static TLS uint8_t tl_notify_later;
 
@@ -456,15 +457,35 @@ static struct req *hold_for_lio_waiters(struct req *list)
 }
 
 /*
+ * Could a signal queued now run its handler on the calling thread? Only if the thread lets it
+ * through: a signal it blocks goes to another thread, or waits for sigwaitinfo() or an
+ * unblock, which the caller can only do after the call returned. mask: the thread's signal
+ * mask, read at the first signal (a system call) and kept by the caller for the next.
+ */
+static bool signal_reaches_caller(const struct sev *s, sigset_t *mask, bool *have_mask)
+{
+	if (!*have_mask) {
+		if (pthread_sigmask(SIG_BLOCK, NULL, mask))
+			return true;
+		*have_mask = true;
+	}
+	return sigismember(mask, s->signo) != 1;
+}
+
+/*
  * Called with core.lock held: take out of list the requests whose signal would reach the
  * caller inside the submitting call, and queue them for the background thread, which sends
- * them once the call has returned (req_hold()). A callback runs on a pool thread anyway, so
- * it is handed over at once.
+ * them once the call has returned (req_hold()). A signal the caller blocks is sent now, by
+ * the caller: handing it over cost the caller an eventfd write and the two threads a wake-up
+ * and the lock, per request. Not when notifications are queued already: they go first. A
+ * callback runs on a pool thread anyway, so it is handed over at once.
  */
 static struct req *signals_for_later(struct req *list, uint8_t mode)
 {
 	struct req *keep = NULL, **tail = &keep, *r, *next;
-	bool queued = false;
+	bool queued = false, have_mask = false;
+	bool ahead = !fifo_empty(&core.bg_reqs) || !fifo_empty(&core.bg_lios);
+	sigset_t mask;
 
 	LOCK_HELD();
 
@@ -473,7 +494,8 @@ static struct req *signals_for_later(struct req *list, uint8_t mode)
 
 		next = r->next;
 		r->next = NULL;
-		if (sig ? mode & NOTIFY_LATER_SIGNALS
+		if (sig ? (mode & NOTIFY_LATER_SIGNALS) && sev_needs_thread(&r->sev) &&
+				  (ahead || queued || signal_reaches_caller(&r->sev, &mask, &have_mask))
 			: r->sev.notify == SIGEV_THREAD && (mode & NOTIFY_LATER_CALLBACKS)) {
 			if (sig)
 				req_hold(&r->queued_by);
