@@ -105,10 +105,13 @@ def streams_case(args, bindir, kind, depth, mode, env):
 
 NOTIFY_MODES = ('signal', 'thread')
 NOTIFY_DEPTH = 16
+# (row, mode, depth): each mode at NOTIFY_DEPTH, and signals one at a time, where the
+# thread that sends each one is on the path of every request.
+NOTIFY_ROWS = [(m, m, NOTIFY_DEPTH) for m in NOTIFY_MODES] + [('signal-qd1', 'signal', 1)]
 
 
-def notify_case(args, bindir, files, mode, env):
-    cmd = [os.path.join(bindir, 'notify'), mode, files['pattern'], str(NOTIFY_DEPTH),
+def notify_case(args, bindir, files, mode, depth, env):
+    cmd = [os.path.join(bindir, 'notify'), mode, files['pattern'], str(depth),
            str(args.notify_sec)]
     out, err, _ = run(cmd, env=env, timeout=args.notify_sec + 60)
     return json_line(out)
@@ -215,9 +218,10 @@ def build_cases(args, files, bindir, lib_variants):
             cases.append(('streams', f'{kind}-d{depth}',
                           f'{kind}, 64 KiB, {depth} outstanding', None, row))
     if 'notify' in args.sections:
-        for mode in NOTIFY_MODES:
-            cases.append(('notify', mode, f'SIGEV_{mode.upper()}, QD{NOTIFY_DEPTH}', None, [
-                (v, (lambda env, mode=mode: notify_case(args, bindir, files, mode, env)))
+        for row, mode, depth in NOTIFY_ROWS:
+            cases.append(('notify', row, f'SIGEV_{mode.upper()}, QD{depth}', None, [
+                (v, (lambda env, mode=mode, depth=depth: notify_case(args, bindir, files, mode,
+                                                                     depth, env)))
                 for v in [GLIBC] + lib_variants]))
     if 'stress' in args.sections:
         cases.append(('stress', 'aio', 'stress-ng --aio 1 --aio-requests 16', None, [
