@@ -95,21 +95,58 @@ void try_forget(unsigned lo, unsigned hi)
  * a byte further (no file that accepts RWF_NOWAIT with an offset has reads with side
  * effects). Streams answer ESPIPE to an offset at once.
  */
+static bool try_read(const struct aiocb *cb, int64_t off, size_t len, int64_t *res);
+
+/* Is cb a read that may be tried at all: a plain read of at most budget bytes, at an offset? */
+static bool may_try(const struct aiocb *cb, int op, size_t budget)
+{
+	int fd = cb->aio_fildes;
+
+	return (op & ~OP_OFF64) == OP_READ && aiocb_offset(cb, op) >= 0 && cb->aio_nbytes &&
+	       cb->aio_nbytes <= budget && fd >= 0 &&
+	       __atomic_load_n(notry_word(fd), __ATOMIC_RELAXED) != (unsigned)fd + 1;
+}
+
 bool req_try_now(const struct aiocb *cb, int op, size_t *budget, int64_t *res)
 {
+	*res = 0;
+	/* A write ahead of it may touch its bytes: req_try_locked() looks. */
+	if (!may_try(cb, op, *budget) || fdq_writing(cb->aio_fildes))
+		return false;
+	*budget -= cb->aio_nbytes;
+	return try_read(cb, aiocb_offset(cb, op), cb->aio_nbytes, res);
+}
+
+/*
+ * Called with core.lock held, for a read req_try_now() did not try because writes on its
+ * descriptor were incomplete: try it now if none of them touches its bytes. Under the lock,
+ * so that no write can be queued ahead of it meanwhile, and so only up to LOCKED_TRY_MAX
+ * bytes: the lock is held for the copy. A read among writes to other places of a file (fio
+ * randrw, stress-ng --aio) otherwise went to the engine, a hand-off to the background thread
+ * and back, every time. Returns and sets *res as req_try_now().
+ */
+#define LOCKED_TRY_MAX (16 * 1024)
+
+bool req_try_locked(const struct aiocb *cb, int op, size_t *budget, int64_t *res)
+{
+	LOCK_HELD();
+	*res = 0;
+	if (!may_try(cb, op, *budget < LOCKED_TRY_MAX ? *budget : LOCKED_TRY_MAX) ||
+	    !fdq_writing(cb->aio_fildes) ||
+	    !fdq_read_passes(cb->aio_fildes, aiocb_offset(cb, op), cb->aio_nbytes))
+		return false;
+	*budget -= cb->aio_nbytes;
+	return try_read(cb, aiocb_offset(cb, op), cb->aio_nbytes, res);
+}
+
+/* The try itself: one preadv2(RWF_NOWAIT) of len bytes at off, and one more (see above). */
+static bool try_read(const struct aiocb *cb, int64_t off, size_t len, int64_t *res)
+{
 	static TLS char scratch;
-	int64_t off = aiocb_offset(cb, op);
-	size_t len = cb->aio_nbytes;
 	int fd = cb->aio_fildes, saved, err;
 	struct iovec v[2];
 	ssize_t n;
 
-	*res = 0;
-	if ((op & ~OP_OFF64) != OP_READ || off < 0 || !len || len > *budget || fd < 0 ||
-	    __atomic_load_n(notry_word(fd), __ATOMIC_RELAXED) == (unsigned)fd + 1 ||
-	    fdq_writing(fd))
-		return false; /* (a write ahead of it may touch its bytes: its turn comes after) */
-	*budget -= len;
 	v[0].iov_base = (void *)cb->aio_buf;
 	v[0].iov_len = len;
 	v[1].iov_base = &scratch;
@@ -223,6 +260,8 @@ static int submit_one(struct aiocb *cb, int op)
 		goto out; /* no request, no lock: finished, with nothing to notify */
 	}
 	core_lock();
+	if (!tried)
+		tried = req_try_locked(cb, op, &budget, &res) || res < 0;
 	err = req_start(cb, op, &sev, NULL, tried ? &res : NULL, ready, &n);
 	if (n)
 		req_issue(ready, n);

@@ -233,6 +233,36 @@ static bool overlapped(const struct fdq *q, const struct req *r)
 	return false;
 }
 
+/*
+ * Called with core.lock held: may a read of [off, off + len) on fd be done at once, ahead of the
+ * incomplete requests of its descriptor? On a file, when none of them is a write that touches
+ * those bytes (an O_APPEND write touches them all); past OVERLAP_LOOK of them, no.
+ */
+bool fdq_read_passes(int fd, int64_t off, size_t len)
+{
+	struct fdq **slot = fdtab_find(&fds, fd), *q = slot ? *slot : NULL;
+	uint64_t lo = (uint64_t)off, hi = lo + len, alo, ahi;
+	unsigned looked = 0;
+
+	LOCK_HELD();
+	if (!q || !q->nreq)
+		return true; /* nothing incomplete on it */
+	if (q->kind == FDK_UNKNOWN)
+		q->kind = (uint8_t)classify(fd, &q->device, &q->direct, &q->dev, &q->ino);
+	if (q->kind != FDK_FILE && q->kind != FDK_APPEND)
+		return false;
+	for (const struct req *a = q->head; a; a = a->fd_next) {
+		if (++looked > OVERLAP_LOOK)
+			return false;
+		if (is_sync(a) || a->op != OP_WRITE)
+			continue;
+		span(q, a, &alo, &ahi);
+		if (alo < hi && lo < ahi)
+			return false;
+	}
+	return true;
+}
+
 /* May r run now, given what is ahead of it on its descriptor? */
 static bool may_run(struct fdq *q, struct req *r)
 {

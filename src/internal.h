@@ -437,6 +437,7 @@ int fdq_kind(const struct req *r);
 bool fdq_device(const struct req *r);
 /* Without core.lock: may fd have a write still incomplete? (false: surely none) */
 bool fdq_writing(int fd);
+bool fdq_read_passes(int fd, int64_t off, size_t len);
 bool fdq_direct(const struct req *r); /* a regular file opened with O_DIRECT */
 bool fdq_same_file(const struct req *r);
 struct req *fdq_first(int fd);
@@ -530,6 +531,8 @@ bool fsync_fd_ok(int fd);
  */
 #define TRY_NOW_MAX (64 * 1024)
 bool req_try_now(const struct aiocb *cb, int op, size_t *budget, int64_t *res);
+/* Called with core.lock held: the same, for a read req_try_now() left for writes ahead. */
+bool req_try_locked(const struct aiocb *cb, int op, size_t *budget, int64_t *res);
 /* The program closes the numbers lo to hi: forget what req_try_now() learnt of them. */
 void try_forget(unsigned lo, unsigned hi);
 int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
