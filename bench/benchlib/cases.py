@@ -17,18 +17,19 @@ FIO_JOBS = [
     ('pc-qd128', 'page cache 4 KiB randread QD128', 'randread', '4k', 128, False, 0),
     ('dio-qd1', 'O_DIRECT 4 KiB randread QD1', 'randread', '4k', 1, True, 0),
     ('dio-qd32', 'O_DIRECT 4 KiB randread QD32', 'randread', '4k', 32, True, 0),
+    ('pc-wr-qd16', 'page cache 4 KiB randwrite QD16', 'randwrite', '4k', 16, False, 0),
     ('fsync', '128 KiB write, fsync every 32, QD8', 'write', '128k', 8, False, 32),
 ]
 
 
 def fio_case(args, files, job, env, ioengine):
     name, _, rw, bs, depth, direct, fsync = job
-    path = files['direct' if direct else ('write' if rw == 'write' else 'pattern')]
+    path = files['direct' if direct else ('write' if 'write' in rw else 'pattern')]
     cmd = ['fio', '--name=' + name, '--filename=' + path, f'--size={DATA_SIZE}', '--rw=' + rw,
            '--bs=' + bs, f'--iodepth={depth}', '--ioengine=' + ioengine, '--invalidate=0',
            '--time_based', f'--runtime={args.runtime:g}', '--ramp_time=0',
            '--lat_percentiles=1', '--output-format=json']
-    if rw == 'randread':
+    if rw.startswith('rand'):
         cmd += ['--norandommap']
     if direct:
         cmd += ['--direct=1']
@@ -42,7 +43,7 @@ def fio_case(args, files, job, env, ioengine):
         raise CaseError('fio printed no JSON result', tail(err + out))
     if j.get('error'):
         raise CaseError(f'fio job error {j["error"]} ({os.strerror(j["error"])})', tail(err))
-    d = j['write' if rw == 'write' else 'read']
+    d = j['write' if 'write' in rw else 'read']
     if not d.get('total_ios'):
         raise CaseError('fio did no I/O', tail(err))
     lat = d['lat_ns']
