@@ -140,6 +140,8 @@ static void tstate_exit(void *arg)
 	core_lock();
 	ownfd_close(t->efd);
 	t->efd = -1;
+	/* Inside no call any more: nothing it queued waits for its return (req_hold()). */
+	__atomic_add_fetch(&t->returns, 1, __ATOMIC_RELEASE);
 	tl_ts = NULL;
 	t->next_free = free_ts;
 	free_ts = t;
