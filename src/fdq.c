@@ -121,13 +121,17 @@ bool fdq_fd_open(int fd)
 	return fcntl(fd, F_GETFD) >= 0;
 }
 
+/* The kind of the file fd names, q's descriptor: looked up once per life of the queue. */
+static int q_kind(struct fdq *q, int fd)
+{
+	if (q->kind == FDK_UNKNOWN)
+		q->kind = (uint8_t)classify(fd, &q->device, &q->direct, &q->dev, &q->ino);
+	return q->kind;
+}
+
 int fdq_kind(const struct req *r)
 {
-	struct fdq *q = r->fdq;
-
-	if (q->kind == FDK_UNKNOWN)
-		q->kind = (uint8_t)classify(r->fd, &q->device, &q->direct, &q->dev, &q->ino);
-	return q->kind;
+	return q_kind(r->fdq, r->fd);
 }
 
 bool fdq_direct(const struct req *r)
@@ -201,66 +205,59 @@ static void span(const struct fdq *q, const struct req *r, uint64_t *lo, uint64_
 		*hi = *lo + r->cb->aio_nbytes;
 }
 
-/* Must r wait for the earlier a? Both incomplete, so both aiocbs are still the program's. */
-static bool conflicts(const struct fdq *q, const struct req *a, const struct req *r)
-{
-	uint64_t alo, ahi, rlo, rhi;
-
-	if (is_sync(a) || (a->op != OP_WRITE && r->op != OP_WRITE))
-		return false;
-	span(q, a, &alo, &ahi);
-	span(q, r, &rlo, &rhi);
-	return alo < rhi && rlo < ahi;
-}
-
 /*
- * Does an incomplete request ahead of r on its file touch r's bytes, either writing? Past
- * OVERLAP_LOOK requests ahead the answer is yes without looking further: r then waits until
- * enough of them complete for a full look (each completion looks again), which bounds the
- * work per request when a great many are outstanding with writes among them.
+ * Does an incomplete request of q ahead of stop (NULL: any) touch [lo, hi) in a way that
+ * must be waited for: by writing, or at all when writing is set? Both incomplete, so both
+ * aiocbs are still the program's. Past OVERLAP_LOOK requests ahead the answer is yes without
+ * looking further: the asker then waits until enough of them complete for a full look (each
+ * completion looks again), which bounds the work per request when a great many are
+ * outstanding with writes among them.
  */
 #define OVERLAP_LOOK 1024
-static bool overlapped(const struct fdq *q, const struct req *r)
+static bool touched(const struct fdq *q, const struct req *stop, bool writing, uint64_t lo,
+		    uint64_t hi)
 {
 	unsigned looked = 0;
+	uint64_t alo, ahi;
 
-	if (r->op != OP_WRITE && !q->nwrite)
+	if (!writing && !q->nwrite)
 		return false; /* reads among themselves never wait */
-	for (const struct req *a = q->head; a && a != r; a = a->fd_next) {
-		if (conflicts(q, a, r) || ++looked > OVERLAP_LOOK)
+	for (const struct req *a = q->head; a && a != stop; a = a->fd_next) {
+		if (++looked > OVERLAP_LOOK)
+			return true;
+		if (is_sync(a) || (a->op != OP_WRITE && !writing))
+			continue;
+		span(q, a, &alo, &ahi);
+		if (alo < hi && lo < ahi)
 			return true;
 	}
 	return false;
 }
 
+/* Does an incomplete request ahead of r on its file touch r's bytes, either writing? */
+static bool overlapped(const struct fdq *q, const struct req *r)
+{
+	uint64_t lo, hi;
+
+	span(q, r, &lo, &hi);
+	return touched(q, r, r->op == OP_WRITE, lo, hi);
+}
+
 /*
  * Called with core.lock held: may a read of [off, off + len) on fd be done at once, ahead of the
  * incomplete requests of its descriptor? On a file, when none of them is a write that touches
- * those bytes (an O_APPEND write touches them all); past OVERLAP_LOOK of them, no.
+ * those bytes (an O_APPEND write touches them all).
  */
 bool fdq_read_passes(int fd, int64_t off, size_t len)
 {
 	struct fdq **slot = fdtab_find(&fds, fd), *q = slot ? *slot : NULL;
-	uint64_t lo = (uint64_t)off, hi = lo + len, alo, ahi;
-	unsigned looked = 0;
 
 	LOCK_HELD();
 	if (!q || !q->nreq)
 		return true; /* nothing incomplete on it */
-	if (q->kind == FDK_UNKNOWN)
-		q->kind = (uint8_t)classify(fd, &q->device, &q->direct, &q->dev, &q->ino);
-	if (q->kind != FDK_FILE && q->kind != FDK_APPEND)
+	if (q_kind(q, fd) != FDK_FILE && q->kind != FDK_APPEND)
 		return false;
-	for (const struct req *a = q->head; a; a = a->fd_next) {
-		if (++looked > OVERLAP_LOOK)
-			return false;
-		if (is_sync(a) || a->op != OP_WRITE)
-			continue;
-		span(q, a, &alo, &ahi);
-		if (alo < hi && lo < ahi)
-			return false;
-	}
-	return true;
+	return !touched(q, NULL, false, (uint64_t)off, (uint64_t)off + len);
 }
 
 /* May r run now, given what is ahead of it on its descriptor? */

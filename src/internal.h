@@ -366,7 +366,6 @@ bool core_locked(void);
 #define LOCK_HELD() assert(core_locked())
 bool core_inside(void);
 struct tstate *tstate_get(void);
-struct tstate *tstate_mine(void);
 
 /* stats.c */
 void stats_init(void);
@@ -391,8 +390,9 @@ void req_deliver(struct req *reqs, struct lio *lios);
 /*
  * Which notifications of what this thread completes the background thread delivers instead
  * of this thread: signals inside a submitting call that the caller does not block (it must
- * not get its own signal before the call returns), callbacks inside aio_error(), aio_return() and aio_suspend(),
- * which may run in a signal handler (starting a callback may allocate or create a thread).
+ * not get its own signal before the call returns), callbacks inside aio_error(),
+ * aio_return() and aio_suspend(), which may run in a signal handler (starting a callback may
+ * allocate or create a thread).
  * Flags; returns the previous ones.
  */
 enum { NOTIFY_NOW = 0, NOTIFY_LATER_SIGNALS = 1, NOTIFY_LATER_CALLBACKS = 2 };

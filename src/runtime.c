@@ -126,12 +126,6 @@ struct tstate *tstate_get(void)
 	return t;
 }
 
-/* The calling thread's state if it has one (no lock: only this thread sets it). */
-struct tstate *tstate_mine(void)
-{
-	return tl_ts;
-}
-
 /* Thread exit: the thread's own wake-up descriptor goes with it. */
 static void tstate_exit(void *arg)
 {

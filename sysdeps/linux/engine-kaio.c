@@ -13,8 +13,9 @@
  * seen. A descriptor's writes go to one helper at a time, which does them one after the
  * other, as glibc's one thread per descriptor does: four helpers writing one file at once
  * spent their time waiting for each other on the file's lock (fio 4 KiB random writes to an
- * ext4 file, QD16: 85k IOPS with four at once, 135k one at a time). aio_fsync is IOCB_CMD_FSYNC or IOCB_CMD_FDSYNC, run by the kernel's workqueue; a file
- * whose filesystem refuses those gets fsync(2) from a helper.
+ * ext4 file, QD16: 85k IOPS with four at once, 135k one at a time). aio_fsync is
+ * IOCB_CMD_FSYNC or IOCB_CMD_FDSYNC, run by the kernel's workqueue; a file whose filesystem
+ * refuses those gets fsync(2) from a helper.
  *
  * Pipes, FIFOs, sockets, ttys and character devices go to the poll part (engine-poll.c).
  * The context signals an eventfd on every completion, and that eventfd sits in the poll
@@ -422,6 +423,18 @@ static int64_t helper_io_fd(const struct kreq *k)
 	return done > k->done ? (int64_t)(done - k->done) : err;
 }
 
+/* Called with core.lock held: queue k for a helper thread. pool_submit()'s answer. */
+static int helper_submit(struct kreq *k)
+{
+	int ret;
+
+	LOCK_HELD();
+	pthread_mutex_lock(&helpers.lock);
+	ret = pool_submit(&helpers, &k->job);
+	pthread_mutex_unlock(&helpers.lock);
+	return ret;
+}
+
 /*
  * Called with core.lock held by the helper that did the writes of descriptor fd: the next
  * one to do, now K_HELPER, or NULL when there is none and the descriptor has no writer.
@@ -452,12 +465,7 @@ static void writer_pass(int fd)
 
 	LOCK_HELD();
 	while ((k = next_write(fd))) {
-		int ret;
-
-		pthread_mutex_lock(&helpers.lock);
-		ret = pool_submit(&helpers, &k->job);
-		pthread_mutex_unlock(&helpers.lock);
-		if (ret == 0)
+		if (helper_submit(k) == 0)
 			return;
 		k->where = K_NONE; /* no thread exists and none can be made */
 		finish(k, -EAGAIN);
@@ -483,12 +491,8 @@ static void helper(struct pool_job *j)
 		core_lock();
 		finish(k, res); /* the record may be reused from here on */
 		k = serial ? next_write(fd) : NULL;
-		if (k && turn % SERIAL_TURN == 0) {
-			pthread_mutex_lock(&helpers.lock);
-			if (pool_submit(&helpers, &k->job) == 0)
-				k = NULL; /* its turn comes; the descriptor keeps its one writer */
-			pthread_mutex_unlock(&helpers.lock);
-		}
+		if (k && turn % SERIAL_TURN == 0 && helper_submit(k) == 0)
+			k = NULL; /* its turn comes; the descriptor keeps its one writer */
 		core_unlock(); /* wakes the waiters, and sends the signal if any */
 	}
 }
@@ -497,7 +501,6 @@ static void helper(struct pool_job *j)
 static void helper_queue(struct kreq *k)
 {
 	struct fdinfo *fi;
-	int ret;
 
 	LOCK_HELD();
 	k->nowait = false;
@@ -511,10 +514,7 @@ static void helper_queue(struct kreq *k)
 	}
 	if (k->serial)
 		fi->writer = true;
-	pthread_mutex_lock(&helpers.lock);
-	ret = pool_submit(&helpers, &k->job);
-	pthread_mutex_unlock(&helpers.lock);
-	if (ret < 0) {
+	if (helper_submit(k) < 0) {
 		/* No thread exists and none can be made. */
 		if (k->serial)
 			fi->writer = false;
