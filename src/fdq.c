@@ -45,6 +45,7 @@ struct fdq {
 	bool direct; /* a regular file opened with O_DIRECT */
 	dev_t dev; /* the open file the queue's requests are for, once classified */
 	ino64_t ino;
+	unsigned closes; /* fdhold_closes() of the number when dev and ino were taken */
 };
 
 static bool is_sync(const struct req *r)
@@ -124,8 +125,10 @@ bool fdq_fd_open(int fd)
 /* The kind of the file fd names, q's descriptor: looked up once per life of the queue. */
 static int q_kind(struct fdq *q, int fd)
 {
-	if (q->kind == FDK_UNKNOWN)
+	if (q->kind == FDK_UNKNOWN) {
+		q->closes = fdhold_closes(fd);
 		q->kind = (uint8_t)classify(fd, &q->device, &q->direct, &q->dev, &q->ino);
+	}
 	return q->kind;
 }
 
@@ -158,6 +161,30 @@ bool fdq_same_file(const struct req *r)
 bool fdq_device(const struct req *r)
 {
 	return r->fdq && fdq_kind(r) == FDK_STREAM && r->fdq->device;
+}
+
+/*
+ * A request arrives while q has others. If the program closed the number since q's file was
+ * looked at, the number may name another file now, and the new request is that file's: q
+ * follows the number. Its earlier requests that have not reached their file yet are then
+ * cancelled when their turn comes (fdq_same_file()), as close() allows, rather than the new
+ * request being cancelled for not being of their file. The kind stays: a queue's held
+ * requests sit where its kind put them.
+ */
+static void follow_number(struct fdq *q, int fd)
+{
+	bool device, direct;
+	dev_t dev;
+	ino64_t ino;
+	unsigned closes = fdhold_closes(fd);
+
+	if (q->kind == FDK_UNKNOWN || q->kind == FDK_BAD || closes == q->closes)
+		return;
+	if (classify(fd, &device, &direct, &dev, &ino) != q->kind)
+		return;
+	q->closes = closes;
+	q->dev = dev;
+	q->ino = ino;
 }
 
 static void count_issued(struct fdq *q, const struct req *r)
@@ -303,6 +330,8 @@ int fdq_enqueue(struct req *r)
 	dlist_push_by(q, r, fd_prev, fd_next);
 	if (q->nreq++ == 0)
 		q->kind = FDK_UNKNOWN;
+	else
+		follow_number(q, r->fd);
 	count_write(q, r, 1);
 
 	if (may_run(q, r)) {

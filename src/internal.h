@@ -17,8 +17,8 @@
  * (1) init_lock (runtime.c) while the engine starts; fork()'s prepare handler takes it too.
  * (2) core.reap_lock: one thread at a time drains the engine's completions. (3) core.lock: the
  * slabs, the descriptor queues, the waiter and claim lists, the background thread's queues and
- * every engine's submission side and records. (4) A thread pool's lock (pool.c): the native AIO
- * helpers' after core.lock, the SIGEV_THREAD callbacks' with none of these held; no other lock
+ * every engine's submission side and records. (4) A thread pool's lock (pool.c): the helper
+ * threads' after core.lock, the SIGEV_THREAD callbacks' with none of these held; no other lock
  * is taken while one is held. (5) ownfd.c's track_lock, a leaf, while a page of its registry is
  * made. The callbacks' pool lock is taken bare because notifications go out with core.lock let
  * go. A function whose comment says "called with core.lock held" checks it (LOCK_HELD(), where
@@ -54,6 +54,7 @@
 
 #include "config.h"
 #include "list.h"
+#include "pool.h"
 
 #define EXPORT __attribute__((visibility("default")))
 /*
@@ -172,6 +173,17 @@ struct lio {
 
 struct fdq;
 
+/* A request's part while helper threads have it (helpers.c). */
+struct help {
+	struct pool_job job;
+	struct req *prev, *next; /* a descriptor's writes waiting for its writer */
+	uint64_t done;           /* bytes moved before it came to the helpers */
+	int fd;                  /* the descriptor's duplicate, or the program's number */
+	uint8_t where;
+	bool held;   /* fd is a duplicate from fdhold_get() */
+	bool serial; /* a write, done by its descriptor's one writer */
+};
+
 struct req {
 	struct aiocb *cb;
 	struct req *fd_prev, *fd_next; /* the descriptor's incomplete requests, in order */
@@ -193,6 +205,7 @@ struct req {
 	struct sev sev;
 	struct iovec *iov; /* a vectored request's rest, after a partial transfer (req_span) */
 	struct cancel_watch *watch; /* aio_cancel() calls waiting for its result */
+	struct help help;
 	/*
 	 * Read without core.lock by aio_return() (claim.c), so atomic, and last: req_alloc()
 	 * clears the fields above only. Once the result is published, claim is gen << 1, and
@@ -474,6 +487,25 @@ int ownfd_close(int fd);            /* the library lets go of it (not closed if 
 /* fdhold.c: duplicates of the program's descriptors, held while requests wait (see there) */
 void fdhold_init(void);  /* at engine start: where duplicates go */
 int fdhold_dup(int fd);  /* the library's duplicate of fd, or -1: none to spare */
+/* Called with core.lock held: a duplicate of fd for a waiting request (shared), or -1. */
+int fdhold_get(int fd);
+void fdhold_put(int fd, int held); /* what fdhold_get(fd) gave */
+void fdhold_closing(unsigned lo, unsigned hi);
+/* Lock-free: changes whenever the program closes fd (and may, for other numbers). */
+unsigned fdhold_closes(int fd);
+void fdhold_fork_child(void);
+
+/*
+ * helpers.c: helper threads doing blocking transfers (see there). Called with core.lock held.
+ * helpers_queue() takes r, which moved done bytes already, and completes it, with its
+ * result or with EAGAIN when no thread can be had; held is a duplicate from fdhold_get() it
+ * takes over, or -1. helpers_cancel(): as engine.cancel.
+ */
+int helpers_reserve(int fd); /* 0 or -ENOMEM */
+void helpers_queue(struct req *r, uint64_t done, int held);
+bool helpers_have(const struct req *r);
+int helpers_cancel(struct req *r);
+void helpers_fork_child(void);
 
 /* wait.c */
 int wait_for(bool (*done)(void *arg), void *arg, const struct timespec *rel_timeout);

@@ -256,6 +256,7 @@ static void losing(unsigned lo, unsigned hi)
 	unsigned end;
 
 	try_forget(lo, hi);
+	fdhold_closing(lo, hi);
 	if (!__atomic_load_n(&tracked, __ATOMIC_ACQUIRE))
 		return;
 	end = TOP * PAGE_FDS - 1;

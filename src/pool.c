@@ -16,8 +16,8 @@
  *    (done() runs on the way out); for the second a watchdog grows the pool past max when
  *    queued jobs make no progress (stall_ms). When no thread can be made, the caller runs
  *    the job itself.
- *  - the native AIO engine's helper threads (engine-kaio.c): blocking pread/pwrite/fsync of
- *    what the kernel would not do asynchronously, at most max at once; the library's code only.
+ *  - helper threads (helpers.c): blocking pread/pwrite/fsync of what the kernel would not do
+ *    asynchronously, for either engine, at most max at once; the library's code only.
  *    A queued job can be cancelled. When no thread can be made, the request fails.
  * Both limit how many threads run and let idle ones go the same way, so one pool serves both;
  * what differs is a setting (max, stall_ms, internal) or a callback (run, done).
@@ -27,7 +27,7 @@
  * descriptor's requests quadratic.
  *
  * Locks: p->lock guards the queue and the counts; it is taken after core.lock where both are
- * held (engine-kaio.c queues with core.lock held), and no other lock of the library is taken
+ * held (helpers.c queues with core.lock held), and no other lock of the library is taken
  * while it is held. Jobs run without it.
  */
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The library's threads (pool.c): spawn() makes one, a struct pool keeps idle workers for
- * jobs. Two pools exist: SIGEV_THREAD callbacks (notify.c) and the native AIO engine's helper
- * threads (engine-kaio.c).
+ * jobs. Two pools exist: SIGEV_THREAD callbacks (notify.c) and the helper threads
+ * (helpers.c).
  *
  * Called with p->lock held: pool_submit, pool_cancel. The lock is the last one taken (see
  * internal.h, "Locks").

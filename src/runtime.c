@@ -160,6 +160,8 @@ static void fork_child(void)
 	if (core.eng)
 		core.eng->fork_child();
 	core.eng = NULL;
+	helpers_fork_child();
+	fdhold_fork_child();
 	/* The parent's requests are not ours: start with empty tables. */
 	req_fork_child();
 	fdq_fork_child();
@@ -236,6 +238,7 @@ static int engine_start(void)
 		if (pthread_key_create(&core.tkey, tstate_exit))
 			return -EAGAIN;
 		stats_init();
+		fdhold_init();
 		once_done = true;
 	}
 	stats_start();

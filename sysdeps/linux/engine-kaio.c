@@ -7,15 +7,11 @@
  * kernel does the I/O asynchronously. Buffered I/O would run synchronously inside io_submit,
  * so it is submitted with RWF_NOWAIT: the kernel serves it from the page cache at once, or
  * answers -EAGAIN (or a short count) where it would have to wait, and only that remainder
- * goes to a small pool of helper threads doing pread/pwrite (pool.c), the one place threads
- * do I/O. Where the filesystem refuses RWF_NOWAIT for an operation (ext4 buffered writes,
- * tmpfs) the descriptor's requests of that kind go to the helpers directly once it has been
- * seen. A descriptor's writes go to one helper at a time, which does them one after the
- * other, as glibc's one thread per descriptor does: four helpers writing one file at once
- * spent their time waiting for each other on the file's lock (fio 4 KiB random writes to an
- * ext4 file, QD16: 85k IOPS with four at once, 135k one at a time). aio_fsync is
- * IOCB_CMD_FSYNC or IOCB_CMD_FDSYNC, run by the kernel's workqueue; a file whose filesystem
- * refuses those gets fsync(2) from a helper.
+ * goes to the helper threads doing pread/pwrite (helpers.c), the one place threads do I/O.
+ * Where the filesystem refuses RWF_NOWAIT for an operation (ext4 buffered writes, tmpfs) the
+ * descriptor's requests of that kind go to the helpers directly once it has been seen.
+ * aio_fsync is IOCB_CMD_FSYNC or IOCB_CMD_FDSYNC, run by the kernel's workqueue; a file whose
+ * filesystem refuses those gets fsync(2) from a helper.
  *
  * Pipes, FIFOs, sockets, ttys and character devices go to the poll part (engine-poll.c).
  * The context signals an eventfd on every completion, and that eventfd sits in the poll
@@ -27,10 +23,10 @@
  * replaced by one twice its size when requests back up (the old one drains, then goes); with
  * no context to be had at all, file requests go to the helpers.
  *
- * A request that waits here (for a helper, or for a slot) holds a duplicate of its descriptor
- * (fdhold.c), shared by all such requests on it and closed with the last: POSIX has a request
- * the caller does not cancel complete "as if the close() had not yet occurred", and the
- * kernel's own reference ends when it answers -EAGAIN.
+ * A request that waits here for a slot holds a duplicate of its descriptor (fdhold.c), shared
+ * by all such requests on it and closed with the last, as one waiting for a helper does:
+ * POSIX has a request the caller does not cancel complete "as if the close() had not yet
+ * occurred", and the kernel's own reference ends when it answers -EAGAIN.
  *
  * Completions are taken straight from the context's completion ring, mapped in our memory
  * (as fio's userspace_reap does; the kernel reads the head we advance to free slots, and never
@@ -38,8 +34,7 @@
  * is read only where a waiter is about to sleep, not once per completion.
  *
  * Locks (their order is in internal.h): the FIFO, the count in the kernel and the
- * per-request records are guarded by core.lock; the helper threads' queue by their pool's lock
- * (pool.c). Ring slots are claimed with a compare-and-swap of its head, so the reaper and a
+ * per-request records are guarded by core.lock. Ring slots are claimed with a compare-and-swap of its head, so the reaper and a
  * submitter may both take events.
  */
 #include <fcntl.h>
@@ -58,7 +53,6 @@
 #include "engine-poll.h"
 #include "fdtab.h"
 #include "internal.h"
-#include "pool.h"
 
 #if HAVE_VALGRIND
 #include <valgrind/memcheck.h>
@@ -79,7 +73,6 @@
 #define SUBMIT_BATCH 128
 #define REAP_BATCH 256
 #define INLINE_BATCH 32
-#define HELPERS_MAX 4
 /*
  * io_submit copies a page-cache hit inside the call: 16 MiB hold the caller for some 3.5 ms,
  * where glibc returns in microseconds whatever the size. So only buffered requests up to
@@ -108,8 +101,7 @@ enum where {
 	K_NONE,
 	K_FIFO,    /* waiting for a slot in the context */
 	K_KERNEL,  /* in the context */
-	K_HELPER,  /* queued for a helper thread, or being done by one */
-	K_WRITES,  /* a write waiting for the helper doing its descriptor's writes */
+	K_HELPER,  /* with the helper threads (helpers.c) */
 };
 
 /* The engine's side of a request, found by the request's slot number. */
@@ -117,14 +109,12 @@ struct kreq {
 	struct iocb iocb;
 	struct req *r;
 	struct kreq *prev, *next; /* FIFO */
-	struct pool_job job;      /* for a helper thread */
 	uint64_t done;            /* bytes moved by earlier pieces of a buffered request */
 	int fd;                   /* the caller's descriptor, or the duplicate it holds */
 	uint8_t where;
 	bool nowait; /* its iocb carries RWF_NOWAIT */
 	unsigned gen; /* K_KERNEL: the context it is in */
 	bool held;   /* fd is the descriptor's duplicate */
-	bool serial; /* a write done by the helper that does its descriptor's writes in turn */
 };
 
 /* What a descriptor is, looked at again when a request finds no other ahead of it. */
@@ -141,11 +131,7 @@ struct kqueue {
 
 struct fdinfo {
 	dev_t dev; /* the filesystem the FD_SLOW_ flags were seen on */
-	int hold;  /* the duplicate waiting requests use, while nhold > 0 */
-	unsigned nhold;
 	uint8_t flags;
-	bool writer;         /* a helper is doing this descriptor's writes */
-	struct kqueue writes; /* K_WRITES: the writes it does next, in order */
 };
 
 /* A native AIO context. */
@@ -176,11 +162,6 @@ static struct {
 	FIFO(struct req) later; /* issued while submitting: taken by the same loop */
 	uint64_t inline_left; /* of INLINE_BUDGET, for the submission under way */
 } kaio = { .efd = -1, .fds = FDTAB_INIT(struct fdinfo) };
-
-static void helper(struct pool_job *j);
-
-/* Helper threads run the library's code only: ownfd.c lets them make no descriptor. */
-static struct pool helpers = POOL_INIT(.max = HELPERS_MAX, .internal = true, .run = helper);
 
 static void q_push(struct kqueue *q, struct kreq *k)
 {
@@ -274,33 +255,24 @@ static void mark_slow(const struct req *r)
 /* Called with core.lock held: make k hold its descriptor's duplicate. */
 static void hold(struct kreq *k)
 {
-	struct fdinfo *fi = fdinfo_slot(k->r->fd);
 	int d;
 
 	LOCK_HELD();
 
-	if (k->held || !fi)
+	if (k->held)
 		return;
-	if (!fi->nhold) {
-		d = fdhold_dup(k->r->fd);
-		if (d < 0)
-			return; /* no descriptor to spare: use the number, as glibc does */
-		fi->hold = d;
-	}
-	fi->nhold++;
-	k->fd = fi->hold;
+	d = fdhold_get(k->r->fd);
+	if (d < 0)
+		return; /* no descriptor to spare: use the number, as glibc does */
+	k->fd = d;
 	k->held = true;
 }
 
 static void unhold(struct kreq *k)
 {
-	struct fdinfo *fi;
-
 	if (!k->held)
 		return;
-	fi = fdtab_find(&kaio.fds, k->r->fd); /* made by hold() */
-	if (--fi->nhold == 0)
-		ownfd_close(fi->hold);
+	fdhold_put(k->r->fd, k->fd);
 	k->fd = k->r->fd;
 	k->held = false;
 }
@@ -352,175 +324,15 @@ static void finish(struct kreq *k, int64_t res)
 	req_complete(k->r, res);
 }
 
-/* One blocking transfer of what is left after done bytes. */
-static ssize_t helper_rw(const struct kreq *k, uint64_t done)
-{
-	struct iovec one;
-	struct req_view v;
-	off64_t off;
-	int n;
-
-	if (req_view(k->r, done, &one, &v) < 0)
-		return -ENOMEM;
-	off = v.off < 0 ? (off64_t)done : v.off;
-	if (v.iov == &one)
-		return v.op == OP_READ ? pread64(k->fd, one.iov_base, one.iov_len, off)
-				       : pwrite64(k->fd, one.iov_base, one.iov_len, off);
-	if (v.iovcnt <= 0)
-		return 0;
-	n = v.iovcnt > IOV_MAX ? IOV_MAX : v.iovcnt;
-	return v.op == OP_READ ? preadv64(k->fd, v.iov, n, off) : pwritev64(k->fd, v.iov, n, off);
-}
-
-static int64_t helper_io_fd(const struct kreq *k);
-
-/*
- * What the helper moved (earlier pieces not counted), or -errno when it moved nothing. A
- * duplicate the library holds stays its own meanwhile (ownfd.c); one the program closed is
- * never touched again.
- */
-static int64_t helper_io(const struct kreq *k)
-{
-	int64_t ret;
-
-	if (!k->held)
-		return helper_io_fd(k);
-	if (!ownfd_use(k->fd))
-		return -ECANCELED;
-	ret = helper_io_fd(k);
-	ownfd_done();
-	return ret;
-}
-
-static int64_t helper_io_fd(const struct kreq *k)
-{
-	const struct req *r = k->r;
-	uint64_t done = k->done, total;
-	int64_t err = 0;
-
-	if (r->op == OP_FSYNC)
-		return fsync(k->fd) < 0 ? -errno : 0;
-	if (r->op == OP_FDSYNC)
-		return fdatasync(k->fd) < 0 ? -errno : 0;
-	/*
-	 * A vectored request's array is the program's and may be a bad address: it is read
-	 * here only once the kernel has taken it (a transfer moved bytes), never before.
-	 */
-	total = r->vec && !done ? UINT64_MAX : req_len(r);
-	while (done < total) {
-		ssize_t n = helper_rw(k, done);
-
-		if (n < 0) {
-			err = n == -ENOMEM ? n : -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		done += (uint64_t)n;
-		if (total == UINT64_MAX)
-			total = req_len(r);
-	}
-	return done > k->done ? (int64_t)(done - k->done) : err;
-}
-
-/* Called with core.lock held: queue k for a helper thread. pool_submit()'s answer. */
-static int helper_submit(struct kreq *k)
-{
-	int ret;
-
-	LOCK_HELD();
-	pthread_mutex_lock(&helpers.lock);
-	ret = pool_submit(&helpers, &k->job);
-	pthread_mutex_unlock(&helpers.lock);
-	return ret;
-}
-
-/*
- * Called with core.lock held by the helper that did the writes of descriptor fd: the next
- * one to do, now K_HELPER, or NULL when there is none and the descriptor has no writer.
- */
-static struct kreq *next_write(int fd)
-{
-	struct fdinfo *fi = fdinfo_slot(fd);
-	struct kreq *k = fi ? fi->writes.head : NULL;
-
-	LOCK_HELD();
-	if (!k) {
-		if (fi)
-			fi->writer = false;
-		return NULL;
-	}
-	q_del(&fi->writes, k);
-	k->where = K_HELPER;
-	return k;
-}
-
-/*
- * Called with core.lock held: the write that held fd's writer role was cancelled before a
- * helper took it. The next one goes to the pool in its place, or fd has no writer.
- */
-static void writer_pass(int fd)
-{
-	struct kreq *k;
-
-	LOCK_HELD();
-	while ((k = next_write(fd))) {
-		if (helper_submit(k) == 0)
-			return;
-		k->where = K_NONE; /* no thread exists and none can be made */
-		finish(k, -EAGAIN);
-	}
-}
-
-/*
- * Helper threads block every signal (spawn()): a read of a file never ends in EINTR here. A
- * helper doing a descriptor's writes goes on with the next one at once, but after
- * SERIAL_TURN of them queues it like any job, behind what other descriptors wait with.
- */
-#define SERIAL_TURN 32
-
-static void helper(struct pool_job *j)
-{
-	struct kreq *k = pool_entry(j, struct kreq, job);
-
-	for (unsigned turn = 1; k; turn++) {
-		int64_t res = helper_io(k);
-		bool serial = k->serial;
-		int fd = k->r->fd;
-
-		core_lock();
-		finish(k, res); /* the record may be reused from here on */
-		k = serial ? next_write(fd) : NULL;
-		if (k && turn % SERIAL_TURN == 0 && helper_submit(k) == 0)
-			k = NULL; /* its turn comes; the descriptor keeps its one writer */
-		core_unlock(); /* wakes the waiters, and sends the signal if any */
-	}
-}
-
-/* Called with core.lock held: what would block goes to a helper thread. */
+/* Called with core.lock held: what would block goes to the helper threads. */
 static void helper_queue(struct kreq *k)
 {
-	struct fdinfo *fi;
-
 	LOCK_HELD();
 	k->nowait = false;
-	hold(k);
 	k->where = K_HELPER;
-	k->serial = k->r->op == OP_WRITE && (fi = fdinfo_slot(k->r->fd)) != NULL;
-	if (k->serial && fi->writer) {
-		k->where = K_WRITES;
-		q_push(&fi->writes, k);
-		return;
-	}
-	if (k->serial)
-		fi->writer = true;
-	if (helper_submit(k) < 0) {
-		/* No thread exists and none can be made. */
-		if (k->serial)
-			fi->writer = false;
-		k->where = K_NONE;
-		finish(k, -EAGAIN);
-	}
+	helpers_queue(k->r, k->done, k->held ? k->fd : -1); /* the duplicate goes with it */
+	k->held = false;
+	k->fd = k->r->fd;
 }
 
 /* Called with core.lock held: io_submit refused k with err. */
@@ -986,7 +798,6 @@ static int kaio_cancel(struct req *r)
 {
 	struct io_event ev;
 	struct kreq *k;
-	bool cancelled;
 	int ret;
 
 	LOCK_HELD();
@@ -998,19 +809,6 @@ static int kaio_cancel(struct req *r)
 	k = kreq_of(r, false);
 	if (!k || k->r != r)
 		return -ENOENT;
-	if (k->where == K_HELPER && !k->done) {
-		pthread_mutex_lock(&helpers.lock); /* a helper may be taking it */
-		cancelled = pool_cancel(&helpers, &k->job);
-		pthread_mutex_unlock(&helpers.lock);
-		if (cancelled) {
-			bool serial = k->serial;
-
-			finish(k, -ECANCELED);
-			if (serial)
-				writer_pass(r->fd);
-			return 0;
-		}
-	}
 	switch (k->where) {
 	case K_FIFO:
 		if (k->done)
@@ -1018,18 +816,12 @@ static int kaio_cancel(struct req *r)
 		q_del(&kaio.fifo, k);
 		finish(k, -ECANCELED);
 		return 0;
-	case K_WRITES:
-		if (k->done)
-			return -EALREADY;
-		q_del(&fdinfo_slot(r->fd)->writes, k);
-		finish(k, -ECANCELED);
-		return 0;
 	case K_KERNEL:
 		/* Only a few drivers can cancel (not files): their completion follows. */
 		ret = io_cancel(ctx_of(k)->id, &k->iocb, &ev);
 		return ret == 0 || ret == -EINPROGRESS ? 0 : -EALREADY;
 	case K_HELPER:
-		return -EALREADY; /* taken by a helper, or part of it is done already */
+		return helpers_cancel(r);
 	default:
 		return -ENOENT;
 	}
@@ -1081,7 +873,8 @@ static void rearm_eventfd(void)
 static int kaio_reserve(struct req *r)
 {
 	LOCK_HELD();
-	if (!kreq_of(r, true) || !fdinfo_slot(r->fd) || poll_reserve(r->fd) < 0)
+	if (!kreq_of(r, true) || !fdinfo_slot(r->fd) || poll_reserve(r->fd) < 0 ||
+	    helpers_reserve(r->fd) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -1214,7 +1007,6 @@ static int kaio_init(void)
 	if (ret < 0 && ret != -EAGAIN)
 		return ret;
 	ret = 0;
-	fdhold_init();
 	kaio.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
 	if (kaio.efd < 0) {
 		ret = kaio.efd;
@@ -1236,16 +1028,6 @@ err_ctx:
 	return ret;
 }
 
-static void fdinfo_close_hold(void *entry, int fd, void *arg)
-{
-	struct fdinfo *fi = entry;
-
-	(void)fd;
-	(void)arg;
-	if (fi->nhold)
-		ownfd_close(fi->hold);
-}
-
 static void kaio_fork_child(void)
 {
 	/*
@@ -1254,7 +1036,6 @@ static void kaio_fork_child(void)
 	 */
 	poll_fork_child();
 	ownfd_close(kaio.efd);
-	fdtab_each(&kaio.fds, fdinfo_close_hold, NULL);
 	fdtab_clear(&kaio.fds);
 	for (unsigned i = 0; i < kaio.nslabs; i++)
 		free(kaio.slabs[i]);
@@ -1262,7 +1043,6 @@ static void kaio_fork_child(void)
 	memset(&kaio, 0, sizeof(kaio));
 	kaio.efd = -1;
 	kaio.fds.esize = sizeof(struct fdinfo);
-	pool_fork_child(&helpers);
 }
 
 const struct engine engine_kaio = {
