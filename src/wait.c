@@ -21,6 +21,12 @@
 struct waiter {
 	struct waiter *prev, *next;
 	int efd;
+	/*
+	 * efd was written and the thread has not read it yet: no need to write it again. Set
+	 * by the waker after publishing results, cleared by the waiter before it looks at them
+	 * (both sequentially consistent): of the two, one sees the other's.
+	 */
+	bool kicked;
 };
 
 struct wait_ctx {
@@ -39,9 +45,12 @@ void waiters_wake(void)
 	LOCK_HELD();
 
 	for (w = core.waiters; w; w = w->next) {
+		if (__atomic_load_n(&w->kicked, __ATOMIC_SEQ_CST))
+			continue;
 		/* A lost one was written as it went: that thread is awake. */
 		if (!ownfd_use(w->efd))
 			continue;
+		__atomic_store_n(&w->kicked, true, __ATOMIC_SEQ_CST);
 		if (write(w->efd, &one, sizeof(one)) < 0 && errno == EBADF)
 			ownfd_notice(w->efd); /* EAGAIN: already non-zero, the thread will wake */
 		ownfd_done();
@@ -215,6 +224,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 		if (c->w.efd >= 0 && ownfd_lost(c->w.efd)) {
 			core_lock();
 			c->w.efd = thread_efd();
+			__atomic_store_n(&c->w.kicked, false, __ATOMIC_SEQ_CST); /* a new one */
 			core_unlock();
 			continue; /* woken by the loss: look again before sleeping */
 		}
@@ -253,6 +263,7 @@ static int wait_loop(struct wait_ctx *c, bool (*done)(void *arg), void *arg,
 				/* EAGAIN: another wake drained it first; nothing to do */
 			}
 			ownfd_done();
+			__atomic_store_n(&c->w.kicked, false, __ATOMIC_SEQ_CST);
 		}
 	}
 }

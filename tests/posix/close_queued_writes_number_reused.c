@@ -20,7 +20,7 @@
 #define MARK_AT ((off_t)2 * NW * BLOCK)
 
 static unsigned char bufs[NW][BLOCK], mark[MARK], back[BLOCK];
-static struct aiocb cbs[NW], mcb;
+static struct aiocb cbs[NW], mcb, *list[NW];
 
 static int test(void)
 {
@@ -32,8 +32,11 @@ static int test(void)
 	for (int i = 0; i < NW; i++) {
 		memset(bufs[i], 1 + i, BLOCK);
 		aiocb_prep(&cbs[i], a, bufs[i], BLOCK, (off_t)i * BLOCK);
-		EXPECT_OK(aio_write(&cbs[i]));
+		cbs[i].aio_lio_opcode = LIO_WRITE;
+		list[i] = &cbs[i];
 	}
+	/* All at once, so that most still wait when the close comes. */
+	EXPECT_OK(lio_listio(LIO_NOWAIT, list, NW, NULL));
 	num = a;
 	SYSCHECK(close(a));
 	SYSCHECK(a = fcntl(b, F_DUPFD, num));
