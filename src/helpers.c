@@ -18,7 +18,8 @@
  * at a time, which does them one after the other, as glibc's one thread per descriptor
  * does: four helpers writing one file at once spent their time waiting for each other on
  * the file's lock (85k IOPS four at once, 135k one at a time). After SERIAL_TURN writes in
- * a row the helper queues the next behind other descriptors' jobs, so none starves the rest.
+ * a row the helper queues the next behind other descriptors' jobs, if any wait, so none
+ * starves the rest.
  *
  * A request queued here holds its descriptor's shared duplicate (fdhold.c), so a close() by
  * the program neither strands it nor sends it to another file. It can be cancelled until a
@@ -190,6 +191,17 @@ static void writer_pass(int fd)
 	}
 }
 
+/* Jobs wait for a helper: a descriptor's writer lets them have their turn. */
+static bool others_wait(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&pool.lock);
+	n = pool_waiting(&pool);
+	pthread_mutex_unlock(&pool.lock);
+	return n > 0;
+}
+
 static void helper(struct pool_job *j)
 {
 	struct req *r = pool_entry(j, struct req, help.job);
@@ -202,9 +214,11 @@ static void helper(struct pool_job *j)
 		core_lock();
 		finish(r, res); /* r may be reused from here on */
 		r = serial ? next_write(fd) : NULL;
-		if (r && turn % SERIAL_TURN == 0 && pool_queue(r) == 0)
+		if (r && turn % SERIAL_TURN == 0 && others_wait() && pool_queue(r) == 0)
 			r = NULL; /* its turn comes; the descriptor keeps its one writer */
-		core_unlock();	  /* wakes the waiters, and sends the signal if any */
+		if (!r)
+			pool_returning(&pool);
+		core_unlock(); /* wakes the waiters, and sends the signal if any */
 	}
 }
 

@@ -118,6 +118,22 @@ static void thread_gone(void *arg)
 	pthread_mutex_unlock(&run->p->lock);
 }
 
+static TLS bool tl_returning; /* this pool thread said pool_returning() for its job */
+
+void pool_returning(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!tl_returning)
+		p->returning++;
+	tl_returning = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
+unsigned pool_waiting(const struct pool *p)
+{
+	return p->queued;
+}
+
 static void *pool_thread(void *arg)
 {
 	struct running run = { .p = arg };
@@ -144,6 +160,9 @@ static void *pool_thread(void *arg)
 		pthread_cleanup_pop(0);
 
 		pthread_mutex_lock(&p->lock);
+		if (tl_returning)
+			p->returning--;
+		tl_returning = false;
 		if (p->done)
 			p->done(run.j);
 	}
@@ -184,7 +203,13 @@ int pool_submit(struct pool *p, struct pool_job *j)
 	p->queued++;
 	if (p->idle)
 		pthread_cond_signal(&p->cond); /* an idle thread takes it */
-	if (p->queued > p->idle) {
+	/*
+	 * A thread whose job is ending takes it as well: a helper that wrote a descriptor's
+	 * last queued write is between its last completion and the queue when the program,
+	 * woken by that completion, writes again. A new thread there made four helpers take
+	 * turns at one descriptor's writes.
+	 */
+	if (p->queued > p->idle + p->returning) {
 		if (p->threads < p->max && spawn(pool_thread, p, NULL) == 0)
 			p->threads++;
 		else if (p->stall_ms && p->threads > 0 && !p->watchdog &&
@@ -212,6 +237,6 @@ void pool_fork_child(struct pool *p)
 	pthread_mutex_init(&p->lock, NULL);
 	p->cond_ready = false; /* made again at the first job */
 	p->head = p->tail = NULL;
-	p->idle = p->threads = p->queued = 0;
+	p->idle = p->threads = p->queued = p->returning = 0;
 	p->watchdog = false;
 }

@@ -28,6 +28,7 @@ struct pool {
 	bool cond_ready;
 	struct pool_job *head, *tail;
 	unsigned queued, idle, threads;
+	unsigned returning; /* threads whose job said it is ending (pool_returning()) */
 	unsigned long taken; /* jobs ever taken from the queue: progress, for the watchdog */
 	bool watchdog;       /* the thread that grows a stalled pool is running */
 
@@ -58,6 +59,13 @@ int spawn(void *(*fn)(void *), void *arg, const pthread_attr_t *attr);
 
 /* Queue j for a thread of p. -EAGAIN: no thread exists and none can be made; j is not queued. */
 int pool_submit(struct pool *p, struct pool_job *j);
+/*
+ * Called by a job about to end, in its pool thread, with p->lock not held: the thread will
+ * look at the queue before it sleeps, so a job queued meanwhile needs no new thread.
+ */
+void pool_returning(struct pool *p);
+/* Called with p->lock held: jobs queued and not yet taken. */
+unsigned pool_waiting(const struct pool *p);
 /* True: j was still queued and is no longer; false: a thread took it (or it never was). */
 bool pool_cancel(struct pool *p, struct pool_job *j);
 /* In a forked child: no thread of p exists there, and the parent's jobs are not ours. */
