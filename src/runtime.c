@@ -17,13 +17,28 @@
 #include "internal.h"
 #include "posixaio.h"
 
+/*
+ * core.lock is held for short spans by the threads that submit and wait and by the helper
+ * that completes: an adaptive mutex spins a little before it sleeps, where a plain one
+ * made each contended take a futex sleep and each release a futex wake.
+ */
 struct posixaio core = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
 	.reap_lock = PTHREAD_MUTEX_INITIALIZER,
 	.bg_efd = -1,
 };
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void core_lock_init(void)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&core.lock, &a);
+	pthread_mutexattr_destroy(&a);
+}
 static int init_state; /* 0: not yet, 1: up, -errno: no engine; acquire/release */
 static bool once_done;
 
@@ -154,7 +169,7 @@ static void process_exiting(void)
 
 static void fork_child(void)
 {
-	pthread_mutex_init(&core.lock, NULL);
+	core_lock_init();
 	pthread_mutex_init(&core.reap_lock, NULL);
 	pthread_mutex_unlock(&init_lock); /* taken by fork_prepare() in this very thread */
 	if (core.eng)
