@@ -119,6 +119,20 @@ static void close_shared(void *entry, int fd, void *arg)
 		ownfd_close(h->fd);
 }
 
+/*
+ * In a forked child, before fdhold_fork_child(): a request of the parent's held this
+ * duplicate of fd. The child's copy goes, whether it is shared (with the rest, next) or the
+ * request's own.
+ */
+void fdhold_fork_forget(int fd, int held)
+{
+	struct shared_hold *h = fdtab_find(&shared, fd);
+
+	if (h && h->n && h->fd == held)
+		return;
+	ownfd_close(held);
+}
+
 void fdhold_fork_child(void)
 {
 	fdtab_each(&shared, close_shared, NULL);

@@ -6,15 +6,18 @@
  *    (RWF_NOWAIT answered -EAGAIN), every buffered write where the filesystem refuses
  *    RWF_NOWAIT for writes (ext4, tmpfs), fsync where the file has no fsync iocb, and
  *    everything while no context can be had;
- *  - io_uring (engine-uring.c): buffered writes to a regular file whose filesystem refuses
- *    RWF_NOWAIT writes. io_uring hands each of those to an io-wq worker after the background
- *    thread issued it, and the file's slot in the ring's table is filled and emptied around
- *    it: five hand-offs and some four system calls per 4 KiB write, where glibc's helper
- *    does a pwrite() and a futex wake (fio 4 KiB random writes to a cached ext4 file, QD16:
- *    the library at 0.25x glibc's rate).
+ *  - io_uring (engine-uring.c): buffered writes to regular files and block devices. Where
+ *    the filesystem refuses RWF_NOWAIT writes (ext4) io_uring hands each to an io-wq worker
+ *    after the background thread issued it, and the file's slot in the ring's table is
+ *    filled and emptied around it: five hand-offs and some four system calls per 4 KiB
+ *    write, where glibc's helper does a pwrite() and a futex wake (fio 4 KiB random writes
+ *    to a cached ext4 file, QD16: the library at 0.25x glibc's rate). Where it accepts them
+ *    (xfs, btrfs) the copy would run inside the background thread's io_uring_enter, one
+ *    request after the other, which a helper does as well.
  *
  * At most HELPERS_MAX threads (pool.c), which block every signal: a transfer never ends in
- * EINTR, and a write to a file never raises SIGPIPE. A descriptor's writes go to one helper
+ * EINTR, and a write never raises SIGXFSZ (past RLIMIT_FSIZE: EFBIG), as on glibc's
+ * helpers. A descriptor's writes go to one helper
  * at a time, which does them one after the other, as glibc's one thread per descriptor
  * does: four helpers writing one file at once spent their time waiting for each other on
  * the file's lock (85k IOPS four at once, 135k one at a time). After SERIAL_TURN writes in
@@ -63,14 +66,15 @@ static struct fdtab writers = FDTAB_INIT(struct writer);
 static void finish(struct req *r, int64_t res)
 {
 	struct help *h = &r->help;
+	bool held = h->held;
 
 	LOCK_HELD();
 	if (h->done)
 		res = (int64_t)h->done + (res > 0 ? res : 0);
 	h->where = H_NONE;
-	if (h->held)
+	h->held = false; /* before the close: a fork() meanwhile must not close the number again */
+	if (held)
 		fdhold_put(r->fd, h->fd);
-	h->held = false;
 	req_complete(r, res);
 }
 
@@ -294,7 +298,15 @@ int helpers_cancel(struct req *r)
 
 void helpers_fork_child(void)
 {
-	/* No helper exists in the child, and the parent's requests are not ours. */
+	/* No helper exists in the child, and the parent's requests are not ours: nor their files. */
+	for (uint32_t s = 0; s < core.nslabs; s++) {
+		for (uint32_t i = 0; i < REQ_SLAB; i++) {
+			struct req *r = &core.slabs[s][i];
+
+			if (r->help.where != H_NONE && r->help.held)
+				fdhold_fork_forget(r->fd, r->help.fd);
+		}
+	}
 	fdtab_clear(&writers);
 	pool_fork_child(&pool);
 }

@@ -493,6 +493,7 @@ void fdhold_put(int fd, int held); /* what fdhold_get(fd) gave */
 void fdhold_closing(unsigned lo, unsigned hi);
 /* Lock-free: changes whenever the program closes fd (and may, for other numbers). */
 unsigned fdhold_closes(int fd);
+void fdhold_fork_forget(int fd, int held); /* in a forked child: a request held it */
 void fdhold_fork_child(void);
 
 /*

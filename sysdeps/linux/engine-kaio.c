@@ -270,11 +270,13 @@ static void hold(struct kreq *k)
 
 static void unhold(struct kreq *k)
 {
+	int d = k->fd;
+
 	if (!k->held)
 		return;
-	fdhold_put(k->r->fd, k->fd);
+	k->held = false; /* before the close: a fork() meanwhile must not close the number again */
 	k->fd = k->r->fd;
-	k->held = false;
+	fdhold_put(k->r->fd, d);
 }
 
 static void prep(struct kreq *k)
@@ -1037,8 +1039,15 @@ static void kaio_fork_child(void)
 	poll_fork_child();
 	ownfd_close(kaio.efd);
 	fdtab_clear(&kaio.fds);
-	for (unsigned i = 0; i < kaio.nslabs; i++)
+	for (unsigned i = 0; i < kaio.nslabs; i++) {
+		for (unsigned j = 0; kaio.slabs[i] && j < REQ_SLAB; j++) {
+			struct kreq *k = &kaio.slabs[i][j];
+
+			if (k->held)
+				fdhold_fork_forget(k->r->fd, k->fd);
+		}
 		free(kaio.slabs[i]);
+	}
 	free(kaio.slabs);
 	memset(&kaio, 0, sizeof(kaio));
 	kaio.efd = -1;

@@ -13,16 +13,11 @@
  * blocks every signal and lives while any request is in the ring, takes them.
  *
  * A small read of cached data seldom comes here: the submitting call tries it itself first,
- * without the lock (req_try_now()). Nor does a buffered write to a regular file: it goes to
- * the helper threads (helpers.c), which write each file's in turn with pwrite(), as glibc
- * does. In the ring such a write costs more than it gains: filesystems that refuse
- * RWF_NOWAIT writes (ext4) have io_uring hand every one to an io-wq worker, one file's at a
- * time, after the background thread issued it and the file's slot was filled, and the slot
- * is emptied again after: five thread hand-offs and about four system calls per 4 KiB write,
- * where glibc's helper makes a pwrite() and a futex wake (fio 4 KiB random writes to a
- * cached ext4 file, QD16: 0.25x glibc's rate). Everything larger than ENTER_COPY_MAX is issued with
- * IOSQE_ASYNC, so that its copy runs on an io-wq worker rather than in the background thread's
- * enter.
+ * without the lock (req_try_now()). Nor does a buffered write to a regular file or block
+ * device: it goes to the helper threads (helpers.c, which says why), which write each file's
+ * in turn with pwrite(), as glibc does; O_DIRECT writes stay here. Everything larger than
+ * ENTER_COPY_MAX is issued with IOSQE_ASYNC, so that its copy runs on an io-wq worker rather
+ * than in the background thread's enter.
  *
  * A request handed over must still reach the file its descriptor named at submission, even if
  * the program closes the descriptor right after (POSIX: as if the close had not yet
