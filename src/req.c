@@ -561,9 +561,40 @@ void req_finish_deferred(void)
 	}
 }
 
+/*
+ * In a forked child: the parent's lio_listio() lists in flight, each once, from the background
+ * thread's queue and from their members. Their refs are cleared as they are found.
+ */
+static struct lio *parent_lists(void)
+{
+	struct lio *all = fifo_take(&core.bg_lios), *l;
+
+	for (l = all; l; l = l->next)
+		l->refs = 0;
+	for (uint32_t i = 0; i < core.nslabs; i++) {
+		for (uint32_t j = 0; j < REQ_SLAB; j++) {
+			l = core.slabs[i][j].lio;
+			if (l && l->refs) {
+				l->refs = 0;
+				l->next = all;
+				all = l;
+			}
+		}
+	}
+	return all;
+}
+
 void req_fork_child(void)
 {
-	/* The parent's requests are not the child's: let their memory go. */
+	struct lio *l = parent_lists();
+
+	/* The parent's requests and lists are not the child's: let their memory go. */
+	while (l) {
+		struct lio *next = l->next;
+
+		free(l);
+		l = next;
+	}
 	for (uint32_t i = 0; i < core.nslabs; i++)
 		free(core.slabs[i]);
 	free(core.slabs);
