@@ -29,19 +29,7 @@ static int test(void)
 	ssize_t ret;
 
 	SYSCHECK(keep_a = dup(a));
-	for (int i = 0; i < NW; i++) {
-		memset(bufs[i], 1 + i, BLOCK);
-		aiocb_prep(&cbs[i], a, bufs[i], BLOCK, (off_t)i * BLOCK);
-		cbs[i].aio_lio_opcode = LIO_WRITE;
-		list[i] = &cbs[i];
-	}
-	/* All at once, so that most still wait when the close comes. */
-	EXPECT_OK(lio_listio(LIO_NOWAIT, list, NW, NULL));
-	num = a;
-	SYSCHECK(close(a));
-	SYSCHECK(a = fcntl(b, F_DUPFD, num));
-	EXPECT(a == num, "the second file took number %d, not %d", a, num);
-	SYSCHECK(close(b));
+	num = writes_queued_number_reused(a, b, cbs, list, &bufs[0][0], NW, BLOCK);
 	memset(mark, 0xee, MARK);
 	aiocb_prep(&mcb, num, mark, MARK, MARK_AT);
 	EXPECT_OK(aio_write(&mcb));

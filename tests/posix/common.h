@@ -487,6 +487,34 @@ __attribute__((unused)) static bool others_asleep(void)
 }
 
 /*
+ * Queue n writes of len bytes each (byte values 1, 2, ...) at offsets 0, len, ... on a, all
+ * at once (one lio_listio(LIO_NOWAIT), so that most still wait), then close a and put b's
+ * file at its number (b itself is closed): that number, which now names b's file, is
+ * returned. bufs holds n * len bytes; cbs and list n entries each.
+ */
+__attribute__((unused)) static int writes_queued_number_reused(int a, int b, struct aiocb *cbs,
+							       struct aiocb **list,
+							       unsigned char *bufs, int n,
+							       size_t len)
+{
+	int num = a;
+
+	for (int i = 0; i < n; i++) {
+		memset(bufs + (size_t)i * len, 1 + i, len);
+		aiocb_prep(&cbs[i], a, bufs + (size_t)i * len, len, (off_t)(i * len));
+		cbs[i].aio_lio_opcode = LIO_WRITE;
+		list[i] = &cbs[i];
+	}
+	if (lio_listio(LIO_NOWAIT, list, n, NULL) != 0)
+		FAIL("lio_listio of %d writes: %s", n, strerror(errno));
+	SYSCHECK(close(a));
+	SYSCHECK(a = fcntl(b, F_DUPFD, num));
+	EXPECT(a == num, "the second file took number %d, not %d", a, num);
+	SYSCHECK(close(b));
+	return num;
+}
+
+/*
  * fork(), under AddressSanitizer only once every other thread has slept for two looks 10 ms
  * apart (see UNDER_ASAN), so that none is inside the allocator. Elsewhere, fork() at once:
  * forking while the library's threads run is part of what the tests check.

@@ -71,17 +71,7 @@ static int test(void)
 	SYSCHECK(keep_a = dup(a));
 	SYSCHECK(fstat(a, &sa));
 	SYSCHECK(fstat(b, &sb));
-	for (int i = 0; i < NW; i++) {
-		memset(bufs[i], 1 + i, BLOCK);
-		aiocb_prep(&cbs[i], a, bufs[i], BLOCK, (off_t)i * BLOCK);
-		cbs[i].aio_lio_opcode = LIO_WRITE;
-		list[i] = &cbs[i];
-	}
-	EXPECT_OK(lio_listio(LIO_NOWAIT, list, NW, NULL));
-	num = a;
-	SYSCHECK(close(a));
-	SYSCHECK(a = fcntl(b, F_DUPFD, num));
-	SYSCHECK(close(b));
+	num = writes_queued_number_reused(a, b, cbs, list, &bufs[0][0], NW, BLOCK);
 	memset(mark, 0xee, MARK);
 	aiocb_prep(&mcb, num, mark, MARK, (off_t)2 * NW * BLOCK);
 	EXPECT_OK(aio_write(&mcb));
