@@ -534,10 +534,38 @@ EXPORT ssize_t __aio_waitcomplete_time64(struct aiocb **cbp, struct timespec *ti
 	__attribute__((alias("aio_waitcomplete")));
 #endif
 
-static int claim_fds_open(void)
+/* Called with core.lock held: epfd watches the engine's descriptors (again: EEXIST is fine). */
+static int watch_engine(int epfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct pollfd pfd[4];
+	int n = core.eng->pollfds(pfd, 4);
+
+	LOCK_HELD();
+	for (int i = 0; i < n; i++) {
+		ev.data.fd = pfd[i].fd;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, pfd[i].fd, &ev) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Called with core.lock held: the engine has a descriptor more to wait on (the io_uring
+ * engine's native AIO part came up). posixaio_fd()'s set watches it too.
+ */
+void claim_engine_fds(void)
+{
+	LOCK_HELD();
+	if (__atomic_load_n(&core.claim_ready, __ATOMIC_ACQUIRE) && ownfd_use(core.claim_epfd)) {
+		watch_engine(core.claim_epfd); /* failing, it stays as it was */
+		ownfd_done();
+	}
+}
+
+static int claim_fds_open(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
 	int efd, epfd, n;
 
 	efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), false);
@@ -551,11 +579,10 @@ static int claim_fds_open(void)
 	ev.data.fd = efd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev) < 0)
 		goto fail;
-	n = core.eng->pollfds(pfd, 4);
-	for (int i = 0; i < n; i++) {
-		ev.data.fd = pfd[i].fd;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, pfd[i].fd, &ev) < 0)
-			goto fail;
+	n = watch_engine(epfd);
+	if (n < 0) {
+		errno = -n;
+		goto fail;
 	}
 	core.claim_efd = efd;
 	core.claim_epfd = epfd;

@@ -103,6 +103,7 @@ enum req_flags {
 	RF_CANCEL = 1 << 0,     /* aio_cancel() asked the engine to cancel it */
 	RF_HOLDS_FILE = 1 << 5, /* the engine holds the file it was submitted for */
 	RF_TRIED = 1 << 6,      /* req_try_now() found it not in the page cache */
+	RF_DIRECT = 1 << 7,     /* the io_uring engine gave it to native AIO (O_DIRECT) */
 	/*
 	 * The reasons a request gives the background thread to run (core.bg_needed counts them),
 	 * taken and given back only through req_bg_hold() and req_bg_drop().
@@ -300,7 +301,20 @@ struct engine {
 extern const struct engine engine_uring;
 #if HAVE_LIBAIO
 extern const struct engine engine_kaio;
+/*
+ * engine-kaio.c serving the io_uring engine's O_DIRECT requests: has it a context for them
+ * now? Called with core.lock held, once its init succeeded.
+ */
+bool kaio_direct_ready(void);
+/* Did fd's last request see an O_DIRECT file? Called with core.lock held. */
+bool kaio_direct_fd(int fd);
 #endif
+/*
+ * Called with core.lock held by engine-kaio.c: O_DIRECT r, which moved done bytes already,
+ * would have waited in io_submit; the ring takes the rest. held: the duplicate of its
+ * descriptor it holds (handed over), or -1.
+ */
+void uring_direct_back(struct req *r, uint64_t done, int held);
 
 struct waiter;
 
@@ -331,7 +345,11 @@ struct posixaio {
 	FIFO(struct lio) bg_lios;
 	int bg_efd; /* wakes the background thread for them */
 	bool bg_kicked; /* bg_efd was written since the background thread last looked */
-	bool sq_pending; /* the engine holds submissions a failed enter left behind */
+	/*
+	 * The engine holds submissions a failed enter left behind: one bit per part that may
+	 * (SQP_RING, SQP_KAIO; the io_uring engine gives O_DIRECT to native AIO). Atomic.
+	 */
+	unsigned sq_pending;
 
 	pthread_key_t tkey;
 
@@ -348,6 +366,18 @@ struct posixaio {
 };
 
 extern struct posixaio core;
+
+enum { SQP_RING = 1 << 0, SQP_KAIO = 1 << 1 };
+
+static inline void sq_pending_set(unsigned part, bool on)
+{
+	if (!(__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED) & part) == !on)
+		return;
+	if (on)
+		__atomic_or_fetch(&core.sq_pending, part, __ATOMIC_RELAXED);
+	else
+		__atomic_and_fetch(&core.sq_pending, ~part, __ATOMIC_RELAXED);
+}
 
 /* Statistics, printed at exit with POSIXAIO_STATS=1. Relaxed atomics. */
 struct stats {
@@ -426,6 +456,7 @@ void claim_push(struct req *r);
 void claim_release(const struct aiocb *cb, bool locked);
 bool claim_light(struct aiocb *cb, ssize_t res);
 void claim_mode_on(void); /* core.lock held */
+void claim_engine_fds(void); /* core.lock held */
 void claim_fork_child(void);
 
 /* fdq.c */

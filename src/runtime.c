@@ -185,7 +185,7 @@ static void fork_child(void)
 	claim_fork_child();
 	stats_fork_child();
 	ownfd_fork_child();
-	core.sq_pending = false;
+	core.sq_pending = 0;
 	/* The other threads' states stay where they are: nothing in the child reads them. */
 	free_ts = NULL;
 	if (tl_ts) {

@@ -337,12 +337,38 @@ static void helper_queue(struct kreq *k)
 	k->fd = k->r->fd;
 }
 
+/* k is an O_DIRECT request of the io_uring engine's (engine-uring.c's O_DIRECT part). */
+static bool for_ring(const struct kreq *k)
+{
+	return k->r->flags & RF_DIRECT;
+}
+
+/* Called with core.lock held: what would block goes back to the io_uring engine's ring. */
+static void ring_queue(struct kreq *k)
+{
+	uint64_t done = k->done;
+	int held = k->held ? k->fd : -1;
+
+	LOCK_HELD();
+	k->where = K_NONE;
+	k->nowait = false;
+	k->held = false; /* the duplicate goes with it */
+	k->fd = k->r->fd;
+	k->done = 0;
+	uring_direct_back(k->r, done, held);
+}
+
 /* Called with core.lock held: io_submit refused k with err. */
 static void refused(struct kreq *k, int err)
 {
 	const struct req *r = k->r;
 
 	LOCK_HELD();
+
+	if (k->nowait && for_ring(k) && (err == -EOPNOTSUPP || err == -EINVAL || err == -EAGAIN)) {
+		ring_queue(k);
+		return;
+	}
 
 	if (k->nowait && (err == -EOPNOTSUPP || err == -EINVAL)) {
 		/* No RWF_NOWAIT for this file (tmpfs, procfs, ...): a helper gives the answer. */
@@ -386,6 +412,10 @@ static void event(struct kreq *k, long res)
 	if (k->nowait) {
 		if (res == -EAGAIN || res == -EOPNOTSUPP ||
 		    (res == -EINVAL && k->r->op == OP_WRITE)) {
+			if (for_ring(k)) {
+				ring_queue(k); /* it would have waited in the caller's io_submit */
+				return;
+			}
 			/* It would block, or buffered writes cannot be tried without blocking. */
 			if (res == -EOPNOTSUPP)
 				mark_slow(k->r);
@@ -658,7 +688,7 @@ static void kick(void)
 		ownfd_done();
 		if (ret == -EAGAIN || ret == 0) {
 			/* Short of kernel memory: what is queued goes at the next reap. */
-			__atomic_store_n(&core.sq_pending, true, __ATOMIC_RELAXED);
+			sq_pending_set(SQP_KAIO, true);
 			return;
 		}
 		if (ret < 0) {
@@ -680,7 +710,7 @@ static void kick(void)
 			took = true;
 		}
 	}
-	__atomic_store_n(&core.sq_pending, false, __ATOMIC_RELAXED);
+	sq_pending_set(SQP_KAIO, false);
 	/*
 	 * The kernel signalled the eventfd for each answer taken here, and nothing else would
 	 * clear it while no waiter sleeps: posixaio_fd() would poll readable, with nothing to
@@ -689,6 +719,20 @@ static void kick(void)
 	 */
 	if (took && rings_known() && __atomic_load_n(&core.claim_ready, __ATOMIC_ACQUIRE))
 		rearm_eventfd();
+}
+
+bool kaio_direct_ready(void)
+{
+	LOCK_HELD();
+	return ctx_have();
+}
+
+bool kaio_direct_fd(int fd)
+{
+	const struct fdinfo *fi = fd >= 0 ? fdtab_find(&kaio.fds, fd) : NULL;
+
+	LOCK_HELD();
+	return fi && (fi->flags & (FD_KNOWN | FD_DIRECT)) == (FD_KNOWN | FD_DIRECT);
 }
 
 static bool is_stream(const struct req *r)
@@ -740,6 +784,11 @@ static void route(struct req *r)
 	}
 	if (r->op == OP_READ || r->op == OP_WRITE) {
 		fl = fd_flags(r);
+		/*
+		 * An O_DIRECT request for the io_uring engine may not wait in the caller's
+		 * io_submit for the device's queue or the inode's lock: the ring takes it then.
+		 */
+		k->nowait = (fl & FD_DIRECT) && (r->flags & RF_DIRECT);
 		if (!(fl & FD_DIRECT)) {
 			/* A read req_try_now() found not cached would not be now either. */
 			if ((fl & (r->op == OP_READ ? FD_SLOW_READ : FD_SLOW_WRITE)) ||

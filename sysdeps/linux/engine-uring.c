@@ -34,6 +34,9 @@
  * 10 ms, and once the old ring holds nothing the background thread lets it go and makes a new
  * one (ring_renew()).
  *
+ * O_DIRECT reads and writes of regular files and block devices go to native AIO instead
+ * (engine-kaio.c), where the kernel has it; see "The O_DIRECT part" below.
+ *
  * The queue and the submission side are guarded by core.lock, the completion side by
  * core.reap_lock, so any thread may reap. Completions beyond the CQ's size are kept by the kernel
  * (IORING_FEAT_NODROP) and flushed when seen. The ring's memory is not inherited across fork
@@ -74,6 +77,35 @@ static TLS int ring_index = -1;   /* and holds this registered index, or -1 */
 /* Requests waiting for the background thread to issue them, oldest first. */
 static FIFO(struct req) queue;
 static unsigned nslots; /* registered file slots, one per request index below it */
+
+#if HAVE_LIBAIO
+/*
+ * The O_DIRECT part. io_uring completes an O_DIRECT read in the task that issued it (task
+ * work): with the background thread as that task, each request took three thread hand-offs
+ * (the program wakes it to issue, the device's interrupt wakes it to complete, it wakes the
+ * program) and O_DIRECT 4 KiB reads at one outstanding ran at 0.67x glibc. Native AIO
+ * completes from the interrupt into a ring and an eventfd that the waiting thread itself
+ * sleeps on, and ties nothing to a thread: no task work, no cancellation at its exit, no
+ * signal, no copy in the caller's time (the device moves the data). So engine-kaio.c
+ * serves these requests, as it does without io_uring, issuing with RWF_NOWAIT so that
+ * io_submit never waits for the device's queue or the inode's lock in the program's call;
+ * what the kernel answers -EAGAIN comes back here, to the ring (direct_fallback()).
+ * Its context is made at the first O_DIRECT request, in a call of the program's: a program
+ * without O_DIRECT takes nothing of fs.aio-max-nr, and with none left, the ring serves.
+ */
+static bool direct_up;    /* atomic: engine_kaio is initialised for them */
+static bool direct_tried; /* its init was tried */
+
+static bool direct_on(void)
+{
+	return __atomic_load_n(&direct_up, __ATOMIC_ACQUIRE);
+}
+#else
+static bool direct_on(void)
+{
+	return false;
+}
+#endif
 
 /* The program closed the ring's descriptor: the number is not the library's any more. */
 static bool ring_lost(void)
@@ -282,10 +314,11 @@ static void ring_renew(void)
 }
 
 /*
- * Called with core.lock held, in the thread that hands r over: hold the file r's descriptor
- * names now. 0, or -EBADF for a descriptor that names nothing.
+ * Called with core.lock held, in the thread that hands r over: hold the file fd (r's
+ * descriptor, or a duplicate of it) names now. 0, or -EBADF for a descriptor that names
+ * nothing.
  */
-static int capture(struct req *r)
+static int capture(struct req *r, int fd)
 {
 	int ret;
 
@@ -294,13 +327,13 @@ static int capture(struct req *r)
 	if (r->flags & RF_HOLDS_FILE)
 		return 0;
 	if (r->index < nslots && !ring_lost() && ownfd_use(ring.ring_fd)) {
-		ret = io_uring_register_files_update(&ring, r->index, &r->fd, 1);
+		ret = io_uring_register_files_update(&ring, r->index, &fd, 1);
 		ownfd_done();
 		if (ret == 1) {
 			r->flags |= RF_HOLDS_FILE;
 			return 0;
 		}
-		if (ret == -EBADF && fcntl(r->fd, F_GETFD) < 0)
+		if (ret == -EBADF && fcntl(fd, F_GETFD) < 0)
 			return ret;
 		ring_check(ret);
 	}
@@ -340,10 +373,10 @@ static void flush(void)
 		if (ret >= 0 || ret == -EINTR)
 			continue;
 		/* -EAGAIN, -EBUSY: no resources now. The background thread tries again soon. */
-		__atomic_store_n(&core.sq_pending, true, __ATOMIC_RELAXED);
+		sq_pending_set(SQP_RING, true);
 		return;
 	}
-	__atomic_store_n(&core.sq_pending, io_uring_sq_ready(&ring) > 0, __ATOMIC_RELAXED);
+	sq_pending_set(SQP_RING, io_uring_sq_ready(&ring) > 0);
 }
 
 static void prep(struct io_uring_sqe *sqe, struct req *r)
@@ -460,12 +493,44 @@ static bool for_helpers(struct req *r)
 	return (kind == FDK_FILE || kind == FDK_APPEND) && !fdq_direct(r);
 }
 
+#if HAVE_LIBAIO
+/* Called with core.lock held: is r an O_DIRECT read or write for native AIO? */
+static bool for_direct(struct req *r)
+{
+	LOCK_HELD();
+	if ((r->op != OP_READ && r->op != OP_WRITE) || !r->fdq || fdq_kind(r) != FDK_FILE ||
+	    !fdq_direct(r))
+		return false;
+	if (!direct_tried && ownfd_may_open()) {
+		direct_tried = true;
+		if (engine_kaio.init() == 0) {
+			__atomic_store_n(&direct_up, true, __ATOMIC_RELEASE);
+			claim_engine_fds();
+		}
+	}
+	return direct_on() && kaio_direct_ready();
+}
+
+/* Called with core.lock held: native AIO takes n O_DIRECT requests. */
+static void direct_submit(struct req **reqs, unsigned n)
+{
+	LOCK_HELD();
+	for (unsigned i = 0; i < n; i++)
+		reqs[i]->flags |= RF_DIRECT;
+	engine_kaio.submit(reqs, n);
+}
+#endif
+
 /*
  * Called with core.lock held, from any thread: requests wait for the background thread, which
  * a thread of the program never is.
  */
 static void uring_submit(struct req **reqs, unsigned n)
 {
+#if HAVE_LIBAIO
+	struct req *direct[32];
+	unsigned nd = 0;
+#endif
 	bool queued = false;
 	unsigned k = 0;
 	int err;
@@ -484,6 +549,16 @@ static void uring_submit(struct req **reqs, unsigned n)
 			helpers_queue(r, r->moved, -1);
 			continue;
 		}
+#if HAVE_LIBAIO
+		if (for_direct(r)) {
+			direct[nd++] = r;
+			if (nd == sizeof(direct) / sizeof(direct[0])) {
+				direct_submit(direct, nd);
+				nd = 0;
+			}
+			continue;
+		}
+#endif
 		if (!(r->flags & RF_RING)) {
 			if (bg_start() < 0) {
 				req_complete(r, -EAGAIN); /* no thread could be made to issue it */
@@ -491,7 +566,7 @@ static void uring_submit(struct req **reqs, unsigned n)
 			}
 			req_bg_hold(r, RF_RING);
 		}
-		err = capture(r);
+		err = capture(r, r->fd);
 		if (err) {
 			req_complete(r, err);
 			continue;
@@ -503,10 +578,40 @@ static void uring_submit(struct req **reqs, unsigned n)
 		enqueue(r);
 		queued = true;
 	}
+#if HAVE_LIBAIO
+	if (nd || (direct_on() && (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED) & SQP_KAIO)))
+		direct_submit(direct, nd);
+#endif
 	if (k)
 		issue(reqs, k);
-	else if (queued || __atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED))
+	else if (queued || (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED) & SQP_RING))
 		bg_wake();
+}
+
+void uring_direct_back(struct req *r, uint64_t done, int held)
+{
+	int err;
+
+	LOCK_HELD();
+	r->flags &= (uint8_t)~RF_DIRECT;
+	r->moved += done;
+	err = r->flags & RF_RING ? 0 : bg_start();
+	if (!err) {
+		if (!(r->flags & RF_RING))
+			req_bg_hold(r, RF_RING);
+		err = capture(r, held >= 0 ? held : r->fd);
+	}
+	/* Not captured (no slot): issue() checks the number still names its file. */
+	if (held >= 0)
+		fdhold_put(r->fd, held);
+	if (err) {
+		req_complete(r, err);
+	} else if (bg_self()) {
+		issue(&r, 1);
+	} else {
+		enqueue(r);
+		bg_wake();
+	}
 }
 
 /* Called with core.lock held, by the background thread: issue what program threads queued. */
@@ -521,7 +626,7 @@ static void uring_issue(void)
 		if (!ring_enterable())
 			return; /* what is queued waits for ring_renew() */
 	}
-	if (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED) & SQP_RING)
 		flush();
 	while (!fifo_empty(&queue)) {
 		unsigned n = 0;
@@ -549,6 +654,10 @@ static int uring_cancel(struct req *r)
 
 	if (helpers_have(r))
 		return helpers_cancel(r);
+#if HAVE_LIBAIO
+	if (r->flags & RF_DIRECT)
+		return engine_kaio.cancel(r);
+#endif
 	if (unqueue(r)) {
 		req_complete(r, -ECANCELED);
 		return 0;
@@ -578,6 +687,19 @@ static int uring_reserve(struct req *r)
 	LOCK_HELD();
 	if (helpers_reserve(r->fd) < 0)
 		return -ENOMEM;
+#if HAVE_LIBAIO
+	if (direct_on()) {
+		if (engine_kaio.reserve(r) < 0)
+			return -ENOMEM;
+		/*
+		 * Native AIO's, most likely: no background thread, which would only wake for its
+		 * completions and take them from the waiting thread. One needed after all (the
+		 * number names another file now, or the kernel answers -EAGAIN) is started then.
+		 */
+		if (kaio_direct_fd(r->fd))
+			return 0;
+	}
+#endif
 	return bg_start();
 }
 
@@ -596,11 +718,17 @@ static bool uring_has_completions(void)
 	}
 	__atomic_fetch_sub(&ring_peeks, 1, __ATOMIC_SEQ_CST);
 	/* A call of the program's replaces a ring the program closed, from its reap. */
-	return ret || (ownfd_may_open() && renew_due());
+	if (ret || (ownfd_may_open() && renew_due()))
+		return true;
+#if HAVE_LIBAIO
+	return direct_on() && engine_kaio.has_completions();
+#else
+	return false;
+#endif
 }
 
 /* Called with core.reap_lock held. */
-static void uring_reap(void)
+static void ring_reap(void)
 {
 	if (ownfd_may_open() && renew_due())
 		ring_renew();
@@ -645,26 +773,67 @@ static void uring_reap(void)
 	}
 }
 
+/* Called with core.reap_lock held. */
+static void uring_reap(void)
+{
+	ring_reap();
+#if HAVE_LIBAIO
+	if (direct_on())
+		engine_kaio.reap();
+#endif
+}
+
 static int uring_pollfds(struct pollfd *pfd, int max)
 {
-	if (max < 1 || ring_lost())
-		return 0;
-	pfd[0].fd = __atomic_load_n(&ring_number, __ATOMIC_RELAXED);
-	pfd[0].events = POLLIN;
-	pfd[0].revents = 0;
-	return 1;
+	int n = 0;
+
+	if (max >= 1 && !ring_lost()) {
+		pfd[0].fd = __atomic_load_n(&ring_number, __ATOMIC_RELAXED);
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		n = 1;
+	}
+#if HAVE_LIBAIO
+	/*
+	 * The background thread, lingering with nothing that needs it, leaves native AIO's
+	 * completions to the threads waiting for them, not waking for each.
+	 */
+	if (direct_on() && (!bg_self() || __atomic_load_n(&core.bg_needed, __ATOMIC_RELAXED)))
+		n += engine_kaio.pollfds(pfd + n, max - n);
+#endif
+	return n;
 }
 
 /* The old ring still holds requests the program can no longer be woken for by number. */
 static bool uring_poll_short(void)
 {
-	return __atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) &&
-	       ownfd_lost(__atomic_load_n(&ring_number, __ATOMIC_RELAXED)) &&
-	       __atomic_load_n(&in_ring, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&ring_up, __ATOMIC_ACQUIRE) &&
+	    ownfd_lost(__atomic_load_n(&ring_number, __ATOMIC_RELAXED)) &&
+	    __atomic_load_n(&in_ring, __ATOMIC_RELAXED))
+		return true;
+#if HAVE_LIBAIO
+	return direct_on() && engine_kaio.poll_short();
+#else
+	return false;
+#endif
+}
+
+static void uring_quiet(void)
+{
+#if HAVE_LIBAIO
+	if (direct_on())
+		engine_kaio.quiet();
+#endif
 }
 
 static void uring_fork_child(void)
 {
+#if HAVE_LIBAIO
+	if (direct_on())
+		engine_kaio.fork_child();
+	direct_up = false;
+	direct_tried = false;
+#endif
 	/* The mappings are gone (MADV_DONTFORK); only the descriptor came across. */
 	if (ring_up)
 		ownfd_close(ring.ring_fd);
@@ -690,6 +859,7 @@ const struct engine engine_uring = {
 	.pollfds = uring_pollfds,
 	.reserve = uring_reserve,
 	.retire = uring_retire,
+	.quiet = uring_quiet,
 	.poll_short = uring_poll_short,
 	.fork_child = uring_fork_child,
 };
