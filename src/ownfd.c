@@ -67,24 +67,35 @@ static uint8_t *state_of(int fd)
 	return p ? p + ((unsigned)fd & (PAGE_FDS - 1)) : NULL;
 }
 
-int ownfd_track(int fd, bool kick)
+/* The page of states for numbers p << PAGE_SHIFT on: 0, or -ENOMEM. */
+static int page_make(unsigned p)
 {
-	unsigned p = (unsigned)fd >> PAGE_SHIFT;
-	uint8_t *s;
+	int ret = 0;
 
-	if (fd < 0 || p >= TOP)
-		return -EMFILE;
 	pthread_mutex_lock(&track_lock);
 	if (!pages[p]) {
 		uint8_t *page = calloc(PAGE_FDS, 1);
 
-		if (!page) {
-			pthread_mutex_unlock(&track_lock);
-			return -ENOMEM;
-		}
-		__atomic_store_n(&pages[p], page, __ATOMIC_RELEASE);
+		if (page)
+			__atomic_store_n(&pages[p], page, __ATOMIC_RELEASE);
+		else
+			ret = -ENOMEM;
 	}
 	pthread_mutex_unlock(&track_lock);
+	return ret;
+}
+
+int ownfd_track(int fd, bool kick)
+{
+	unsigned p = (unsigned)fd >> PAGE_SHIFT;
+	uint8_t *s;
+	int ret;
+
+	if (fd < 0 || p >= TOP)
+		return -EMFILE;
+	/* Made once: only the first number of a page takes the lock. */
+	if (!__atomic_load_n(&pages[p], __ATOMIC_ACQUIRE) && (ret = page_make(p)) < 0)
+		return ret;
 	s = state_of(fd);
 	/* A number the program closed under us and the kernel handed back: no longer lost. */
 	if (__atomic_exchange_n(s, kick ? FD_KICK : FD_OWNED, __ATOMIC_ACQ_REL) == FD_LOST)
@@ -237,6 +248,12 @@ static pid_t owner; /* the process the table describes */
 void ownfd_fork_child(void)
 {
 	owner = (pid_t)syscall(SYS_getpid);
+	/*
+	 * Another thread of the parent may have held it at the fork: the child's first new
+	 * descriptor then waited forever (fault-fork_storm). A page it was making is either
+	 * published or not; at worst the child makes it again.
+	 */
+	pthread_mutex_init(&track_lock, NULL);
 }
 
 /*
