@@ -25,7 +25,9 @@
  */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "fdtab.h"
 #include "internal.h"
@@ -42,7 +44,7 @@ struct fdq {
 	unsigned rd_issued, wr_issued;
 	uint8_t kind;
 	bool device;
-	bool direct; /* a regular file opened with O_DIRECT */
+	bool direct; /* a regular file opened with O_DIRECT; a socket or pipe(2) (classify()) */
 	dev_t dev; /* the open file the queue's requests are for, once classified */
 	ino64_t ino;
 	unsigned closes; /* fdhold_closes() of the number when dev and ino were taken */
@@ -55,11 +57,14 @@ static bool is_sync(const struct req *r)
 
 /*
  * device: a character device or an anonymous inode, whose writes may block however asked.
- * direct: a regular file opened with O_DIRECT (the same fcntl() that asks for O_APPEND).
+ * direct: a regular file opened with O_DIRECT (the same fcntl() that asks for O_APPEND);
+ * for a stream, a socket or a pipe from pipe(2), which move without blocking by themselves
+ * (MSG_DONTWAIT, RWF_NOWAIT), where a named FIFO refuses RWF_NOWAIT.
  * dev and ino name the open file, to notice a descriptor closed and its number reused.
  */
 static int classify(int fd, bool *device, bool *direct, dev_t *dev, ino64_t *ino)
 {
+	struct statfs sf;
 	struct stat64 st;
 	int fl;
 
@@ -80,6 +85,8 @@ static int classify(int fd, bool *device, bool *direct, dev_t *dev, ino64_t *ino
 		return FDK_FILE;
 	/* Pipes, sockets, ttys, devices and the anonymous inodes (eventfd, timerfd...). */
 	*device = !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode);
+	*direct = S_ISSOCK(st.st_mode) ||
+		  (S_ISFIFO(st.st_mode) && fstatfs(fd, &sf) == 0 && sf.f_type == PIPEFS_MAGIC);
 	return FDK_STREAM;
 }
 
@@ -140,6 +147,11 @@ int fdq_kind(const struct req *r)
 bool fdq_direct(const struct req *r)
 {
 	return r->fdq && fdq_kind(r) != FDK_STREAM && r->fdq->direct;
+}
+
+bool fdq_nowait_stream(const struct req *r)
+{
+	return r->fdq && fdq_kind(r) == FDK_STREAM && r->fdq->direct;
 }
 
 /*

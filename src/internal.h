@@ -103,7 +103,7 @@ enum req_flags {
 	RF_CANCEL = 1 << 0,     /* aio_cancel() asked the engine to cancel it */
 	RF_HOLDS_FILE = 1 << 5, /* the engine holds the file it was submitted for */
 	RF_TRIED = 1 << 6,      /* req_try_now() found it not in the page cache */
-	RF_DIRECT = 1 << 7,     /* the io_uring engine gave it to native AIO (O_DIRECT) */
+	RF_KAIO = 1 << 7,       /* the io_uring engine gave it to engine-kaio.c */
 	/*
 	 * The reasons a request gives the background thread to run (core.bg_needed counts them),
 	 * taken and given back only through req_bg_hold() and req_bg_drop().
@@ -302,9 +302,11 @@ extern const struct engine engine_uring;
 #if HAVE_LIBAIO
 extern const struct engine engine_kaio;
 /*
- * engine-kaio.c serving the io_uring engine's O_DIRECT requests: has it a context for them
- * now? Called with core.lock held, once its init succeeded.
+ * engine-kaio.c serving the io_uring engine's O_DIRECT and stream requests: kaio_init_part()
+ * makes its descriptors, without the native AIO context, which kaio_direct_ready() makes at
+ * the first O_DIRECT request (has it one for them now?). Called with core.lock held.
  */
+int kaio_init_part(void);
 bool kaio_direct_ready(void);
 /* Did fd's last request see an O_DIRECT file? Called with core.lock held. */
 bool kaio_direct_fd(int fd);
@@ -439,6 +441,7 @@ void req_deliver(struct req *reqs, struct lio *lios);
  * Flags; returns the previous ones.
  */
 enum { NOTIFY_NOW = 0, NOTIFY_LATER_SIGNALS = 1, NOTIFY_LATER_CALLBACKS = 2 };
+bool req_in_submit(void); /* inside aio_read(), aio_write(), lio_listio(LIO_NOWAIT)... */
 uint8_t req_notify_later(uint8_t mode);
 void req_hold(struct hold *h);
 bool req_held(const struct hold *h);
@@ -479,6 +482,7 @@ int fdq_enqueue(struct req *r); /* 1: issue it now, 0: held, -ENOMEM */
 void fdq_retire(struct req *r, struct req **ready, unsigned *nready);
 int fdq_kind(const struct req *r);
 bool fdq_device(const struct req *r);
+bool fdq_nowait_stream(const struct req *r); /* a socket, or a pipe from pipe(2) */
 /* Without core.lock: may fd have a write still incomplete? (false: surely none) */
 bool fdq_writing(int fd);
 bool fdq_read_passes(int fd, int64_t off, size_t len);

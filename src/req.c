@@ -33,6 +33,11 @@ static TLS FIFO(struct req) tl_done;
  */
 static TLS uint8_t tl_notify_later;
 
+bool req_in_submit(void)
+{
+	return tl_notify_later & NOTIFY_LATER_SIGNALS;
+}
+
 uint8_t req_notify_later(uint8_t mode)
 {
 	uint8_t old = tl_notify_later;

@@ -340,7 +340,7 @@ static void helper_queue(struct kreq *k)
 /* k is an O_DIRECT request of the io_uring engine's (engine-uring.c's O_DIRECT part). */
 static bool for_ring(const struct kreq *k)
 {
-	return k->r->flags & RF_DIRECT;
+	return k->r->flags & RF_KAIO;
 }
 
 /* Called with core.lock held: what would block goes back to the io_uring engine's ring. */
@@ -788,7 +788,7 @@ static void route(struct req *r)
 		 * An O_DIRECT request for the io_uring engine may not wait in the caller's
 		 * io_submit for the device's queue or the inode's lock: the ring takes it then.
 		 */
-		k->nowait = (fl & FD_DIRECT) && (r->flags & RF_DIRECT);
+		k->nowait = (fl & FD_DIRECT) && (r->flags & RF_KAIO);
 		if (!(fl & FD_DIRECT)) {
 			/* A read req_try_now() found not cached would not be now either. */
 			if ((fl & (r->op == OP_READ ? FD_SLOW_READ : FD_SLOW_WRITE)) ||
@@ -1045,6 +1045,25 @@ static int kaio_pollfds(struct pollfd *pfd, int max)
 	return 1;
 }
 
+/* The eventfd the context signals and the poll part's epoll set, which holds it. */
+int kaio_init_part(void)
+{
+	int ret;
+
+	kaio.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
+	if (kaio.efd < 0) {
+		ret = kaio.efd;
+		kaio.efd = -1;
+		return ret;
+	}
+	ret = poll_init(kaio.efd);
+	if (ret) {
+		ownfd_close(kaio.efd);
+		kaio.efd = -1;
+	}
+	return ret;
+}
+
 static int kaio_init(void)
 {
 	int ret;
@@ -1057,25 +1076,12 @@ static int kaio_init(void)
 	ret = ctx_new(&kaio.cur, CTX_START, CTX_EVENTS_MIN);
 	if (ret < 0 && ret != -EAGAIN)
 		return ret;
-	ret = 0;
-	kaio.efd = ownfd_new(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), true);
-	if (kaio.efd < 0) {
-		ret = kaio.efd;
-		kaio.efd = -1;
-		goto err_ctx;
+	ret = kaio_init_part();
+	if (ret) {
+		if (kaio.cur.id)
+			io_destroy(kaio.cur.id);
+		memset(&kaio.cur, 0, sizeof(kaio.cur));
 	}
-	ret = poll_init(kaio.efd);
-	if (ret)
-		goto err_efd;
-	return 0;
-
-err_efd:
-	ownfd_close(kaio.efd);
-	kaio.efd = -1;
-err_ctx:
-	if (kaio.cur.id)
-		io_destroy(kaio.cur.id);
-	memset(&kaio.cur, 0, sizeof(kaio.cur));
 	return ret;
 }
 

@@ -2,10 +2,12 @@
 /*
  * The poll part of the native AIO engine: reads and writes on pipes, FIFOs, sockets, ttys
  * and character devices, done without blocking and without touching the caller's O_NONBLOCK.
+ * The io_uring engine gives it its pipes, FIFOs and sockets too (engine-uring.c says why).
  *
- * A request is tried at once; only when the descriptor is not ready (EAGAIN) does it wait in
- * the epoll set, for the one direction it needs, and it is tried again when epoll reports the
- * descriptor. The core keeps at most one read and one write in flight per stream descriptor,
+ * A request is tried at once (in a submitting call, one of at most SUBMIT_MOVE_MAX bytes:
+ * glibc's aio_write() returns in microseconds however much a socket would take); only when
+ * the descriptor is not ready (EAGAIN) does it wait in the epoll set, for the one direction
+ * it needs, and it is tried again when epoll reports the descriptor. The core keeps at most one read and one write in flight per stream descriptor,
  * so a descriptor has at most one waiting request each way. Every transfer happens with
  * core.lock held, so a cancellation never races one: a request cancelled while waiting has
  * moved no byte. While a request waits, the stream holds a duplicate of the caller's
@@ -48,6 +50,7 @@
 #include "fdtab.h"
 
 #define TTY_CHUNK 256       /* WAKEUP_CHARS: a tty reporting POLLOUT takes this much */
+#define SUBMIT_MOVE_MAX (64 * 1024) /* the most a submitting call moves itself */
 #define EVENT_BATCH 64
 #define TAG_EXTERNAL UINT64_MAX /* the epoll tag of the descriptor poll_init() was given */
 
@@ -540,7 +543,17 @@ void poll_submit(struct req *r)
 		drop_old(s, r->fd);
 	if (s->how == HOW_UNKNOWN)
 		setup(s, r->fd);
-	n = transfer(s, r, 0);
+	/*
+	 * Tried at once, but inside aio_read() or aio_write() only up to SUBMIT_MOVE_MAX bytes:
+	 * a socket may hold megabytes, and glibc's call returns in microseconds whatever the
+	 * size. A larger one waits for readiness, which is there already, and moves then. (A
+	 * vectored one, aio_readv() or aio_writev(), is tried: only the kernel may read its
+	 * array before it was taken once, and glibc has no such call to compare with.)
+	 */
+	if (req_in_submit() && !r->vec && r->cb->aio_nbytes - r->moved > SUBMIT_MOVE_MAX)
+		n = -EAGAIN;
+	else
+		n = transfer(s, r, 0);
 	if (n == -EAGAIN) {
 		*slot = r;
 		hold(s, r->fd);
