@@ -19,9 +19,10 @@
  * so that a read tried in the submitting call before it takes core.lock (req_try_now()) is
  * not tried past a write it must wait for.
  *
- * The kind of a descriptor is looked up (fstat, fcntl) only when a second request arrives
- * while one is incomplete, and forgotten when the queue empties: a lone request costs no
- * system call, and a reused descriptor number is looked at afresh.
+ * The kind of a descriptor is looked up (fstat, fcntl) when an engine or a second request
+ * needs it, and kept when the queue empties: the next request that needs it checks with one
+ * fstat that the number still names that file (still_seen()), and a reused descriptor
+ * number is looked at afresh.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ struct fdq {
 	unsigned nwrite; /* incomplete writes, held or issued */
 	unsigned rd_issued, wr_issued;
 	uint8_t kind;
+	uint8_t seen; /* the kind last classified, kept while the queue is empty */
 	bool device;
 	bool direct; /* a regular file opened with O_DIRECT; a socket or pipe(2) (classify()) */
 	dev_t dev; /* the open file the queue's requests are for, once classified */
@@ -129,12 +131,34 @@ bool fdq_fd_open(int fd)
 	return fcntl(fd, F_GETFD) >= 0;
 }
 
-/* The kind of the file fd names, q's descriptor: looked up once per life of the queue. */
+/*
+ * Is fd still the open file q's last classification saw? The number was not closed through
+ * close(), close_range() or dup2() since (fdhold_closes()), and it names the same inode (a
+ * close the library cannot see, fclose()'s, and a new open at the number change that). What
+ * fcntl() told, O_DIRECT and O_APPEND, belongs to the open file, which only F_SETFL changes.
+ */
+static bool still_seen(const struct fdq *q, int fd)
+{
+	struct stat64 st;
+
+	return q->seen != FDK_UNKNOWN && q->seen != FDK_BAD && fdhold_closes(fd) == q->closes &&
+	       fstat64(fd, &st) == 0 && st.st_dev == q->dev && st.st_ino == q->ino;
+}
+
+/*
+ * The kind of the file fd names, q's descriptor: looked up once per life of the queue, and
+ * then with one fstat() only while the number names the file last seen.
+ */
 static int q_kind(struct fdq *q, int fd)
 {
 	if (q->kind == FDK_UNKNOWN) {
-		q->closes = fdhold_closes(fd);
-		q->kind = (uint8_t)classify(fd, &q->device, &q->direct, &q->dev, &q->ino);
+		if (still_seen(q, fd)) {
+			q->kind = q->seen;
+		} else {
+			q->closes = fdhold_closes(fd);
+			q->kind = (uint8_t)classify(fd, &q->device, &q->direct, &q->dev, &q->ino);
+		}
+		q->seen = q->kind;
 	}
 	return q->kind;
 }

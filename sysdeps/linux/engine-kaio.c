@@ -995,8 +995,12 @@ static void kaio_reap(void)
 		int n = take(ev, REAP_BATCH);
 
 		if (n <= 0) {
-			/* The eventfd showed in the epoll set: clear it, then look once more. */
-			if (!again || !poll_reap())
+			/*
+			 * The eventfd showed in the epoll set: clear it, then look once more. Not
+			 * from a submitting call: streams found ready would move inside it, any
+			 * size (engine-poll.c moves at most SUBMIT_MOVE_MAX there).
+			 */
+			if (!again || req_in_submit() || !poll_reap())
 				break;
 			drain_eventfd();
 			again = false;

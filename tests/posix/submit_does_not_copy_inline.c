@@ -8,7 +8,8 @@
  * aio_read return (or after a safety timeout). A fault by the submitting thread seen before
  * aio_read returned means the copy ran inside aio_read (a fault by another thread, such as
  * glibc's workers starting on a list's first members, is only held until then). The same
- * for lio_listio(LIO_NOWAIT) of ten such reads.
+ * for lio_listio(LIO_NOWAIT) of ten such reads, and for reads of a pipe and a socket that
+ * hold hundreds of KiB already (a stream's data may be moved in the call only up to 64 KiB).
  */
 #include "common.h"
 
@@ -135,11 +136,59 @@ static void expect_not_early(const char *what)
 	       what, atomic_load(&H.early));
 }
 
+/* Fill the stream from wfd as far as it takes without blocking: the bytes written. */
+static size_t fill(int wfd, const char *src, size_t max)
+{
+	size_t have = 0;
+
+	SYSCHECK(fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK));
+	while (have < max) {
+		ssize_t n = write(wfd, src + have, max - have);
+
+		if (n < 0 && errno == EAGAIN)
+			break;
+		SYSCHECK(n);
+		have += (size_t)n;
+	}
+	return have;
+}
+
+/*
+ * A read of 4 MiB of a stream holding what it takes: more than a submitting call may move
+ * itself, so moved after the call, not in it.
+ */
+static void stream_read(int rfd, int wfd, const char *what)
+{
+	static struct aiocb cb;
+	size_t max = 4u * 1024 * 1024, have;
+	char *src = malloc(max), *buf;
+	ssize_t ret;
+	int err;
+
+	EXPECT(src, "malloc");
+	for (size_t i = 0; i < max; i++)
+		src[i] = (char)pattern_byte(i);
+	have = fill(wfd, src, max);
+	EXPECT(have > 0, "%s: no byte could be written ahead of the reader", what);
+	buf = trapped(max);
+	aiocb_prep(&cb, rfd, buf, max, 0);
+	EXPECT_OK(aio_read(&cb));
+	atomic_store(&H.returned, 1);
+	err = wait_done(&cb, what);
+	ret = aio_return(&cb);
+	EXPECT(err == 0 && ret > 0 && (size_t)ret <= have,
+	       "%s: aio_error %s, aio_return %zd of %zu bytes there", what, errname(err), ret, have);
+	expect_not_early(what);
+	EXPECT(!memcmp(buf, src, (size_t)ret), "%s: other bytes than were written", what);
+	untrap();
+	free(src);
+}
+
 static int test(void)
 {
 	static struct aiocb cbs[NLIO];
 	struct aiocb *list[NLIO];
-	int fd = tmp_file_with(0, LEN, pattern_byte);
+	int fd = tmp_file_with(0, LEN, pattern_byte), p[2], sv[2], big = 1 << 20;
 	pthread_t t;
 	char *buf;
 
@@ -176,6 +225,18 @@ static int test(void)
 	expect_not_early("lio_listio(LIO_NOWAIT) of ten 16 MiB reads of cached data");
 	check(buf, (size_t)NLIO * LEN, "lio_listio");
 	untrap();
+
+	/* A pipe of 1 MiB where allowed, and a socket with a large send buffer. */
+	SYSCHECK(pipe(p));
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	stream_read(p[0], p[1], "aio_read of a full pipe");
+	SYSCHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	stream_read(sv[0], sv[1], "aio_read of a socket holding data");
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
 
 	atomic_store(&H.stop, 1);
 	pthread_join(t, NULL);
