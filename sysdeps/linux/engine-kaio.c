@@ -602,15 +602,22 @@ static bool ctx_grow(void)
 	return true;
 }
 
-/* Called with core.lock held: no context yet (the budget was used up): try again, not often. */
+/*
+ * Called with core.lock held: no context yet (the budget was used up, or the io_uring engine's
+ * first O_DIRECT request): try again, not often. Made aside and published field by field, as
+ * ctx_grow() does: reapers read kaio.cur without core.lock.
+ */
 static bool ctx_have(void)
 {
+	struct kctx c;
+
 	LOCK_HELD();
 	if (kaio.cur.id)
 		return true;
-	if (mono_sec() < kaio.retry_at)
+	if (mono_sec() < kaio.retry_at || ctx_new(&c, CTX_START, CTX_EVENTS_MIN) < 0)
 		return false;
-	return ctx_new(&kaio.cur, CTX_START, CTX_EVENTS_MIN) == 0;
+	ctx_set(&kaio.cur, &c);
+	return true;
 }
 
 /* Called with core.reap_lock and core.lock held: the old context drained, let it go. */
