@@ -101,19 +101,19 @@ static unsigned nslots; /* registered file slots, one per request index below it
  * Its descriptors (an eventfd and an epoll set) are made at the first such request, in a call
  * of the program's.
  */
+#endif
 static bool part_up;    /* atomic: engine_kaio is initialised for them */
 static bool part_tried; /* its init was tried */
 
-static bool part_on(void)
+/* engine_kaio, once it serves the io_uring engine; else NULL. */
+static const struct engine *part(void)
 {
-	return __atomic_load_n(&part_up, __ATOMIC_ACQUIRE);
-}
-#else
-static bool part_on(void)
-{
-	return false;
-}
+#if HAVE_LIBAIO
+	if (__atomic_load_n(&part_up, __ATOMIC_ACQUIRE))
+		return &engine_kaio;
 #endif
+	return NULL;
+}
 
 /* The program closed the ring's descriptor: the number is not the library's any more. */
 static bool ring_lost(void)
@@ -527,7 +527,7 @@ static bool for_part(struct req *r)
 			claim_engine_fds();
 		}
 	}
-	return part_on() && (stream || kaio_direct_ready());
+	return part() && (stream || kaio_direct_ready());
 }
 
 /* Called with core.lock held: engine-kaio.c takes n requests. */
@@ -547,7 +547,7 @@ static void part_submit(struct req **reqs, unsigned n)
 static void uring_submit(struct req **reqs, unsigned n)
 {
 #if HAVE_LIBAIO
-	struct req *part[32];
+	struct req *to_part[32];
 	unsigned nd = 0;
 #endif
 	bool queued = false;
@@ -570,9 +570,9 @@ static void uring_submit(struct req **reqs, unsigned n)
 		}
 #if HAVE_LIBAIO
 		if (for_part(r)) {
-			part[nd++] = r;
-			if (nd == sizeof(part) / sizeof(part[0])) {
-				part_submit(part, nd);
+			to_part[nd++] = r;
+			if (nd == sizeof(to_part) / sizeof(to_part[0])) {
+				part_submit(to_part, nd);
 				nd = 0;
 			}
 			continue;
@@ -598,8 +598,8 @@ static void uring_submit(struct req **reqs, unsigned n)
 		queued = true;
 	}
 #if HAVE_LIBAIO
-	if (nd || (part_on() && (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED) & SQP_KAIO)))
-		part_submit(part, nd);
+	if (nd || (part() && (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED) & SQP_KAIO)))
+		part_submit(to_part, nd);
 #endif
 	if (k)
 		issue(reqs, k);
@@ -673,10 +673,10 @@ static int uring_cancel(struct req *r)
 
 	if (helpers_have(r))
 		return helpers_cancel(r);
-#if HAVE_LIBAIO
-	if (r->flags & RF_KAIO)
-		return engine_kaio.cancel(r);
-#endif
+	if (r->flags & RF_KAIO) {
+		assert(part());
+		return part()->cancel(r);
+	}
 	if (unqueue(r)) {
 		req_complete(r, -ECANCELED);
 		return 0;
@@ -706,10 +706,10 @@ static int uring_reserve(struct req *r)
 	LOCK_HELD();
 	if (helpers_reserve(r->fd) < 0)
 		return -ENOMEM;
-#if HAVE_LIBAIO
-	if (part_on()) {
-		if (engine_kaio.reserve(r) < 0)
+	if (part()) {
+		if (part()->reserve(r) < 0)
 			return -ENOMEM;
+#if HAVE_LIBAIO
 		/*
 		 * Native AIO's, most likely: no background thread, which would only wake for its
 		 * completions and take them from the waiting thread. One needed after all (the
@@ -717,8 +717,8 @@ static int uring_reserve(struct req *r)
 		 */
 		if (kaio_direct_fd(r->fd))
 			return 0;
-	}
 #endif
+	}
 	return bg_start();
 }
 
@@ -739,11 +739,7 @@ static bool uring_has_completions(void)
 	/* A call of the program's replaces a ring the program closed, from its reap. */
 	if (ret || (ownfd_may_open() && renew_due()))
 		return true;
-#if HAVE_LIBAIO
-	return part_on() && engine_kaio.has_completions();
-#else
-	return false;
-#endif
+	return part() && part()->has_completions();
 }
 
 /* Called with core.reap_lock held. */
@@ -796,10 +792,8 @@ static void ring_reap(void)
 static void uring_reap(void)
 {
 	ring_reap();
-#if HAVE_LIBAIO
-	if (part_on())
-		engine_kaio.reap();
-#endif
+	if (part())
+		part()->reap();
 }
 
 static int uring_pollfds(struct pollfd *pfd, int max)
@@ -812,14 +806,12 @@ static int uring_pollfds(struct pollfd *pfd, int max)
 		pfd[0].revents = 0;
 		n = 1;
 	}
-#if HAVE_LIBAIO
 	/*
 	 * The background thread, lingering with nothing that needs it, leaves native AIO's
 	 * completions to the threads waiting for them, not waking for each.
 	 */
-	if (part_on() && (!bg_self() || __atomic_load_n(&core.bg_needed, __ATOMIC_RELAXED)))
-		n += engine_kaio.pollfds(pfd + n, max - n);
-#endif
+	if (part() && (!bg_self() || __atomic_load_n(&core.bg_needed, __ATOMIC_RELAXED)))
+		n += part()->pollfds(pfd + n, max - n);
 	return n;
 }
 
@@ -830,29 +822,21 @@ static bool uring_poll_short(void)
 	    ownfd_lost(__atomic_load_n(&ring_number, __ATOMIC_RELAXED)) &&
 	    __atomic_load_n(&in_ring, __ATOMIC_RELAXED))
 		return true;
-#if HAVE_LIBAIO
-	return part_on() && engine_kaio.poll_short();
-#else
-	return false;
-#endif
+	return part() && part()->poll_short();
 }
 
 static void uring_quiet(void)
 {
-#if HAVE_LIBAIO
-	if (part_on())
-		engine_kaio.quiet();
-#endif
+	if (part())
+		part()->quiet();
 }
 
 static void uring_fork_child(void)
 {
-#if HAVE_LIBAIO
-	if (part_on())
-		engine_kaio.fork_child();
+	if (part())
+		part()->fork_child();
 	part_up = false;
 	part_tried = false;
-#endif
 	/* The mappings are gone (MADV_DONTFORK); only the descriptor came across. */
 	if (ring_up)
 		ownfd_close(ring.ring_fd);
