@@ -32,7 +32,7 @@ static int direct_file(void)
 
 static int test(void)
 {
-	int a = direct_file(), b = direct_file(), keep_a, num, err, done = 0;
+	int a = direct_file(), b = direct_file(), keep_a, num, err, done;
 	struct stat st;
 	ssize_t ret;
 
@@ -51,27 +51,7 @@ static int test(void)
 	EXPECT(err == 0 && ret == BLK,
 	       "the write to the second file: aio_error %s, aio_return %zd, not %d bytes written",
 	       errname(err), ret, BLK);
-	for (int i = 0; i < NW; i++) {
-		err = wait_done(&cbs[i], "a write queued before the close");
-		ret = aio_return(&cbs[i]);
-
-		EXPECT((err == 0 && ret == BLK) || (err == ECANCELED && ret == -1),
-		       "write %d queued before the close: aio_error %s, aio_return %zd", i,
-		       errname(err), ret);
-		if (err)
-			continue;
-		done++;
-		SYSCHECK(pread(keep_a, back, BLK, (off_t)i * BLK));
-		for (int k = 0; k < BLK; k++) {
-			if (back[k] != (unsigned char)(1 + i)) {
-				EXPECT(false,
-				       "write %d done, but byte %d of its block in the first "
-				       "file is %#x, not %#x",
-				       i, k, back[k], (unsigned char)(1 + i));
-				break;
-			}
-		}
-	}
+	done = expect_queued_writes_landed(keep_a, cbs, NW, BLK, back);
 	SYSCHECK(fstat(num, &st));
 	EXPECT(st.st_size == MARK_AT + BLK,
 	       "the second file holds %lld bytes, not %lld (%d of the %d earlier writes done)",

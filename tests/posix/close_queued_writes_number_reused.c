@@ -39,26 +39,7 @@ static int test(void)
 	EXPECT(err == 0 && ret == MARK,
 	       "the write to the second file: aio_error %s, aio_return %zd, not %d bytes written",
 	       errname(err), ret, MARK);
-	for (int i = 0; i < NW; i++) {
-		err = wait_done(&cbs[i], "a write queued before the close");
-		ret = aio_return(&cbs[i]);
-
-		EXPECT((err == 0 && ret == BLOCK) || (err == ECANCELED && ret == -1),
-		       "write %d queued before the close: aio_error %s, aio_return %zd", i,
-		       errname(err), ret);
-		if (err)
-			continue;
-		SYSCHECK(pread(keep_a, back, BLOCK, (off_t)i * BLOCK));
-		for (int k = 0; k < BLOCK; k++) {
-			if (back[k] != 1 + i) {
-				EXPECT(false,
-				       "write %d done, but byte %d of its block in the first "
-				       "file is %#x, not %#x",
-				       i, k, back[k], 1 + i);
-				break;
-			}
-		}
-	}
+	expect_queued_writes_landed(keep_a, cbs, NW, BLOCK, back);
 	SYSCHECK(fstat(num, &st));
 	EXPECT(st.st_size == MARK_AT + MARK, "the second file holds %lld bytes, not %lld",
 	       (long long)st.st_size, (long long)(MARK_AT + MARK));

@@ -515,6 +515,42 @@ __attribute__((unused)) static int writes_queued_number_reused(int a, int b, str
 }
 
 /*
+ * The n writes writes_queued_number_reused() queued: each is done whole or cancelled (which
+ * close() allows), and a done one's bytes are in the first file, read through keep (a
+ * descriptor of it kept aside) into back (len bytes, aligned as the file needs). Returns how
+ * many were done.
+ */
+__attribute__((unused)) static int expect_queued_writes_landed(int keep, struct aiocb *cbs,
+							       int n, size_t len,
+							       unsigned char *back)
+{
+	int done = 0;
+
+	for (int i = 0; i < n; i++) {
+		int err = wait_done(&cbs[i], "a write queued before the close");
+		ssize_t ret = aio_return(&cbs[i]);
+
+		EXPECT((err == 0 && ret == (ssize_t)len) || (err == ECANCELED && ret == -1),
+		       "write %d queued before the close: aio_error %s, aio_return %zd", i,
+		       errname(err), ret);
+		if (err)
+			continue;
+		done++;
+		SYSCHECK(pread(keep, back, len, (off_t)((size_t)i * len)));
+		for (size_t k = 0; k < len; k++) {
+			if (back[k] != (unsigned char)(1 + i)) {
+				EXPECT(false,
+				       "write %d done, but byte %zu of its block in the first "
+				       "file is %#x, not %#x",
+				       i, k, back[k], (unsigned char)(1 + i));
+				break;
+			}
+		}
+	}
+	return done;
+}
+
+/*
  * fork(), under AddressSanitizer only once every other thread has slept for two looks 10 ms
  * apart (see UNDER_ASAN), so that none is inside the allocator. Elsewhere, fork() at once:
  * forking while the library's threads run is part of what the tests check.
