@@ -337,7 +337,7 @@ static void helper_queue(struct kreq *k)
 	k->fd = k->r->fd;
 }
 
-/* k is an O_DIRECT request of the io_uring engine's (engine-uring.c's O_DIRECT part). */
+/* k is an O_DIRECT request of the io_uring engine's (engine-uring.c's native AIO part). */
 static bool for_ring(const struct kreq *k)
 {
 	return k->r->flags & RF_KAIO;
@@ -365,7 +365,8 @@ static void refused(struct kreq *k, int err)
 
 	LOCK_HELD();
 
-	if (k->nowait && for_ring(k) && (err == -EOPNOTSUPP || err == -EINVAL || err == -EAGAIN)) {
+	/* (-EAGAIN never comes here: kick() keeps the request for the next reap.) */
+	if (k->nowait && for_ring(k) && (err == -EOPNOTSUPP || err == -EINVAL)) {
 		ring_queue(k);
 		return;
 	}

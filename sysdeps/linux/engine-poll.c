@@ -5,16 +5,18 @@
  * The io_uring engine gives it its pipes, FIFOs and sockets too (engine-uring.c says why).
  *
  * A request is tried at once (in a submitting call, one of at most SUBMIT_MOVE_MAX bytes:
- * glibc's aio_write() returns in microseconds however much a socket would take); only when
- * the descriptor is not ready (EAGAIN) does it wait in the epoll set, for the one direction
- * it needs, and it is tried again when epoll reports the descriptor. The core keeps at most one read and one write in flight per stream descriptor,
- * so a descriptor has at most one waiting request each way. Every transfer happens with
- * core.lock held, so a cancellation never races one: a request cancelled while waiting has
- * moved no byte. While a request waits, the stream holds a duplicate of the caller's
- * descriptor (fdhold.c), registered in the epoll set and used for the transfers, as io_uring
- * holds the file of a pending request: a program that closes its descriptor meanwhile neither
- * strands the request (the file stays open, so its data can still come) nor sends it to
- * another file that takes the number. Registrations are one-shot.
+ * glibc's aio_write() returns in microseconds however much a socket would take; nor does a
+ * submitting call move other streams it finds ready, engine-kaio.c's reap); only when the
+ * descriptor is not ready (EAGAIN) does it wait in the epoll set, for the one direction it
+ * needs, and it is tried again when epoll reports the descriptor. The core keeps at most one
+ * read and one write in flight per stream descriptor, so a descriptor has at most one
+ * waiting request each way. Every transfer happens with core.lock held, so a cancellation
+ * never races one: a request cancelled while waiting has moved no byte. While a request
+ * waits, the stream holds a duplicate of the caller's descriptor (fdhold.c), registered in
+ * the epoll set and used for the transfers, as io_uring holds the file of a pending request:
+ * a program that closes its descriptor meanwhile neither strands the request (the file
+ * stays open, so its data can still come) nor sends it to another file that takes the
+ * number. Registrations are one-shot.
  *
  * How a transfer avoids blocking depends on the descriptor, chosen when the descriptor gets a
  * request after being idle (a descriptor number may have been reused since):
