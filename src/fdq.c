@@ -194,6 +194,21 @@ bool fdq_same_file(const struct req *r)
 	return fstat64(r->fd, &st) == 0 && st.st_dev == r->fdq->dev && st.st_ino == r->fdq->ino;
 }
 
+/*
+ * Called with core.lock held: the open file r's descriptor named when it was last looked at
+ * (by still_seen(), classify() or fdq_same_file()); false if it never was.
+ */
+bool fdq_file(const struct req *r, dev_t *dev, ino64_t *ino)
+{
+	LOCK_HELD();
+
+	if (!r->fdq || r->fdq->kind == FDK_UNKNOWN || r->fdq->kind == FDK_BAD)
+		return false;
+	*dev = r->fdq->dev;
+	*ino = r->fdq->ino;
+	return true;
+}
+
 bool fdq_device(const struct req *r)
 {
 	return r->fdq && fdq_kind(r) == FDK_STREAM && r->fdq->device;

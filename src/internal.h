@@ -488,6 +488,7 @@ bool fdq_writing(int fd);
 bool fdq_read_passes(int fd, int64_t off, size_t len);
 bool fdq_direct(const struct req *r); /* a regular file opened with O_DIRECT */
 bool fdq_same_file(const struct req *r);
+bool fdq_file(const struct req *r, dev_t *dev, ino64_t *ino);
 struct req *fdq_first(int fd);
 void fdq_fork_child(void);
 

@@ -19,7 +19,8 @@
  * number. Registrations are one-shot.
  *
  * How a transfer avoids blocking depends on the descriptor, chosen when the descriptor gets a
- * request after being idle (a descriptor number may have been reused since):
+ * request after being idle (a descriptor number may have been reused since; a socket's or a
+ * pipe's way is kept while the core finds the number naming the same file, resume()):
  *  - sockets: recv/send with MSG_DONTWAIT;
  *  - pipes: preadv2 and pwritev2 with RWF_NOWAIT;
  *  - FIFOs and ttys, which refuse RWF_NOWAIT: a private open file description of the same
@@ -73,7 +74,10 @@ struct stream {
 	bool in_set;         /* registered, maybe disabled by a one-shot report */
 	bool chr, tty, fifo;
 	uint8_t how;
+	uint8_t kept; /* HOW_SOCK or HOW_NOWAIT: how, for dev and ino, while idle; else 0 */
 	int msg_flags; /* MSG_EOR on a SOCK_SEQPACKET socket, as write(2) adds it */
+	dev_t dev;     /* the file setup() looked at */
+	ino64_t ino;
 	int priv;      /* HOW_REOPEN: the private description, else -1 */
 	int hold;      /* while a request waits: a duplicate of the caller's descriptor, or -1 */
 };
@@ -142,23 +146,28 @@ static void setup(struct stream *s, int fd)
 	struct stat64 st;
 
 	s->how = HOW_NOWAIT;
+	s->kept = 0;
 	s->chr = s->tty = s->fifo = false;
 	s->msg_flags = 0;
 	if (fstat64(fd, &st) < 0)
 		return; /* the transfer reports the error */
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
 	s->fifo = S_ISFIFO(st.st_mode);
 	if (S_ISSOCK(st.st_mode)) {
 		socklen_t len = sizeof(int);
 		int type = 0;
 
-		s->how = HOW_SOCK;
+		s->how = s->kept = HOW_SOCK;
 		if (!getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) && type == SOCK_SEQPACKET)
 			s->msg_flags = MSG_EOR;
 		return;
 	}
 	s->chr = S_ISCHR(st.st_mode);
-	if (!s->chr)
+	if (!s->chr) {
+		s->kept = HOW_NOWAIT;
 		return;
+	}
 	s->how = HOW_READY;
 	if (tcgetattr(fd, &tio) < 0)
 		return;
@@ -167,9 +176,26 @@ static void setup(struct stream *s, int fd)
 		s->how = HOW_REOPEN;
 }
 
+/*
+ * The stream was idle: its way of moving holds if r's descriptor still names the file setup()
+ * looked at, as the core checked for r with an fstat() of its own (fdq_file()). Only the
+ * ways that keep nothing open are kept.
+ */
+static bool resume(struct stream *s, const struct req *r)
+{
+	dev_t dev;
+	ino64_t ino;
+
+	if (!s->kept || !fdq_file(r, &dev, &ino) || dev != s->dev || ino != s->ino)
+		return false;
+	s->how = s->kept;
+	return true;
+}
+
 /* RWF_NOWAIT refused: a FIFO is reopened, a character device waits for readiness. */
 static void nowait_refused(struct stream *s, int fd)
 {
+	s->kept = 0;
 	s->how = !s->chr && reopen(s, fd) ? HOW_REOPEN : HOW_READY;
 }
 
@@ -342,6 +368,12 @@ static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
 			return 0; /* read(2) of nothing on a socket consumes no datagram */
 		n = rd ? recvmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT)
 		       : sendmsg(io_fd(s, r->fd), &msg, MSG_DONTWAIT | MSG_NOSIGNAL | s->msg_flags);
+		if (n < 0 && errno == ENOTSOCK) {
+			/* A kept way, and the number was closed where close() cannot see it. */
+			setup(s, io_fd(s, r->fd));
+			if (s->how != HOW_SOCK)
+				return transfer_nb(s, r, revents);
+		}
 		return sys_ret(n);
 	}
 	case HOW_NOWAIT:
@@ -502,6 +534,7 @@ static void drop_old(struct stream *s, int fd)
 	struct req *old[2] = { s->rd, s->wr };
 
 	s->rd = s->wr = NULL;
+	s->kept = 0;
 	arm(s, fd, false);
 	release_if_idle(s);
 	for (int i = 0; i < 2; i++) {
@@ -543,7 +576,7 @@ void poll_submit(struct req *r)
 	/* Whatever waits was classified with its file (fdq): is the number still that file? */
 	if (s->hold >= 0 && !fdq_same_file(s->rd ? s->rd : s->wr))
 		drop_old(s, r->fd);
-	if (s->how == HOW_UNKNOWN)
+	if (s->how == HOW_UNKNOWN && !resume(s, r))
 		setup(s, r->fd);
 	/*
 	 * Tried at once, but inside aio_read() or aio_write() only up to SUBMIT_MOVE_MAX bytes:
@@ -662,6 +695,9 @@ bool poll_has_completions(void)
 			    .events = POLLIN,
 			    .revents = 0 };
 
+	/* A submitting call serves no stream (engine-kaio.c's reap): no poll(2) to tell it. */
+	if (req_in_submit())
+		return false;
 	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED) &&
 	    !__atomic_load_n(&polls.stale, __ATOMIC_RELAXED))
 		return false;
