@@ -341,6 +341,11 @@ struct posixaio {
 	 */
 	unsigned bg_needed;
 	bool bg_running;
+	/*
+	 * Set by the engine's pollfds as the background thread goes to sleep (core.lock held):
+	 * it left out descriptors a program thread serves, so look again within HOLD_LOOK_MS.
+	 */
+	bool bg_look_soon;
 	bool exiting; /* exit() has begun: the background thread stops writing into aiocbs */
 	/* Notifications the background thread delivers, in order: requests, then lists. */
 	FIFO(struct req) bg_reqs;

@@ -386,13 +386,14 @@ static void *bg_thread(void *arg)
 		pfd[0].fd = core.bg_efd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
+		core.bg_look_soon = false;
 		n = 1 + core.eng->pollfds(pfd + 1, 4);
 		/* Without its eventfd, or with work the engine cannot be woken for: look often. */
 		timeout = core.bg_efd < 0 || (core.eng->poll_short && core.eng->poll_short()) ||
 					  __atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED)
 				  ? 10
 				  : NOTIFIER_LINGER_MS;
-		if (held)
+		if (held || core.bg_look_soon)
 			timeout = HOLD_LOOK_MS;
 		core_unlock();
 		if (poll(pfd, (nfds_t)n, timeout) > 0)

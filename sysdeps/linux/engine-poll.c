@@ -87,6 +87,7 @@ static struct {
 	struct fdtab s; /* struct stream * by descriptor */
 	unsigned armed; /* streams with directions enabled; atomic */
 	bool stale;     /* a registration may outlive its descriptor; atomic */
+	bool served;    /* a program thread served the set since the last poll_served_lately() */
 } polls = { .epfd = -1, .s = FDTAB_INIT(struct stream *) };
 
 static ssize_t sys_ret(ssize_t n)
@@ -715,6 +716,8 @@ bool poll_reap(void)
 	bool external = false;
 	int n;
 
+	if (!bg_self() && !__atomic_load_n(&polls.served, __ATOMIC_RELAXED))
+		__atomic_store_n(&polls.served, true, __ATOMIC_RELAXED);
 	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED) &&
 	    !__atomic_load_n(&polls.stale, __ATOMIC_RELAXED))
 		return false;
@@ -733,6 +736,17 @@ bool poll_reap(void)
 	}
 	core_unlock();
 	return external;
+}
+
+/*
+ * Lock-free, for the background thread: do streams wait for readiness, and did a program
+ * thread look at the set since the last call?
+ */
+bool poll_served_lately(void)
+{
+	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED))
+		return false; /* no stream waits for readiness: nothing to leave to anyone */
+	return __atomic_exchange_n(&polls.served, false, __ATOMIC_RELAXED);
 }
 
 /* Called with core.lock held: the record a request on fd may need exists. 0 or -ENOMEM. */

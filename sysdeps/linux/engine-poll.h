@@ -25,6 +25,8 @@ bool poll_has_completions(void);
 bool poll_reap(void);
 /* The descriptor a waiter sleeps on. */
 int poll_fd(void);
+/* Streams wait, and a program thread looked at the set since the last call. */
+bool poll_served_lately(void);
 int poll_reserve(int fd);
 /* The program closed the epoll set (ownfd.c): it must not be used until poll_renew(). */
 bool poll_lost(void);

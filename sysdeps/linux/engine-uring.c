@@ -525,6 +525,14 @@ static bool for_part(struct req *r)
 		if (kaio_init_part() == 0) {
 			__atomic_store_n(&part_up, true, __ATOMIC_RELEASE);
 			claim_engine_fds();
+			/*
+			 * Threads asleep on the ring alone must watch these too: the background
+			 * thread (for up to a second) and a waiter leading (the background thread
+			 * leaves to it what it watches, looking once a millisecond).
+			 */
+			if (core.bg_running)
+				bg_wake();
+			waiters_wake();
 		}
 	}
 	return part() && (stream || kaio_direct_ready());
@@ -806,11 +814,7 @@ static int uring_pollfds(struct pollfd *pfd, int max)
 		pfd[0].revents = 0;
 		n = 1;
 	}
-	/*
-	 * The background thread, lingering with nothing that needs it, leaves native AIO's
-	 * completions to the threads waiting for them, not waking for each.
-	 */
-	if (part() && (!bg_self() || __atomic_load_n(&core.bg_needed, __ATOMIC_RELAXED)))
+	if (part())
 		n += part()->pollfds(pfd + n, max - n);
 	return n;
 }
