@@ -453,15 +453,23 @@ static bool claim_waiting(void *arg)
 }
 
 /*
- * Reaps blocking: when posixaio_fd() turned readable because the ring holds a completion that
- * another thread is reaping right now, a zero-timeout aio_waitcomplete() waits the moment
- * that thread needs to list it, rather than answer EAGAIN for a completion that is there.
+ * Reaps blocking: when posixaio_fd() turned readable because the kernel holds a completion
+ * (or a stream's readiness) that another thread is collecting right now, a zero-timeout
+ * aio_waitcomplete() waits the moment that thread needs to list it, rather than answer EAGAIN
+ * for a completion that is there. That thread may already have emptied the ring or drained
+ * the stream, so that reap() finds nothing to wait for: then wait for its reap_lock anyway.
  */
 static struct aiocb *claim_take(void)
 {
 	struct aiocb *cb;
 
 	reap(true);
+	core_lock();
+	cb = claim_pop();
+	core_unlock();
+	if (cb)
+		return cb;
+	reap_settle();
 	core_lock();
 	cb = claim_pop();
 	core_unlock();

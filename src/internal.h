@@ -344,6 +344,7 @@ struct posixaio {
 	/*
 	 * Set by the engine's pollfds as the background thread goes to sleep (core.lock held):
 	 * it left out descriptors a program thread serves, so look again within HOLD_LOOK_MS.
+	 * The background thread's alone: a program thread's pollfds never reads it.
 	 */
 	bool bg_look_soon;
 	bool exiting; /* exit() has begun: the background thread stops writing into aiocbs */
@@ -407,6 +408,7 @@ extern bool stats_on;
 /* runtime.c */
 int engine_get(void); /* 0 or -errno: the engine is up */
 void reap(bool block);
+void reap_settle(void);
 void core_lock(void);
 void core_unlock(void);
 void core_drop(void);

@@ -529,15 +529,26 @@ void req_deliver(struct req *reqs, struct lio *lios)
 {
 	struct req *r, *next;
 	struct lio *l, *lnext;
+	bool any = false;
 
 	LOCK_HELD();
 
-	core_drop();
-	for (r = reqs; r; r = r->next)
-		sev_deliver(&r->sev);
-	for (l = lios; l; l = l->next)
-		sev_deliver(&l->sev);
-	core_retake();
+	for (r = reqs; r && !any; r = r->next)
+		any = sev_needs_thread(&r->sev);
+	for (l = lios; l && !any; l = l->next)
+		any = sev_needs_thread(&l->sev);
+	/*
+	 * Nothing to send (SIGEV_NONE): the lock stays held, saving a round trip on it per
+	 * batch, and no other thread sees these requests done but not yet claimable.
+	 */
+	if (any) {
+		core_drop();
+		for (r = reqs; r; r = r->next)
+			sev_deliver(&r->sev);
+		for (l = lios; l; l = l->next)
+			sev_deliver(&l->sev);
+		core_retake();
+	}
 	/* Members first: a list they complete joins the background queue behind them. */
 	for (r = reqs; r; r = next) {
 		next = r->next;

@@ -338,6 +338,20 @@ void reap(bool block)
 	inside_leave();
 }
 
+/*
+ * Wait out a reap another thread has in progress: what it took from the kernel is listed by
+ * the time it lets go, though the kernel no longer shows it (reap() saw nothing to take).
+ */
+void reap_settle(void)
+{
+	if (core_inside())
+		return;
+	inside_enter();
+	pthread_mutex_lock(&core.reap_lock);
+	pthread_mutex_unlock(&core.reap_lock);
+	inside_leave();
+}
+
 EXPORT const char *posixaio_engine(void)
 {
 	if (engine_get())
