@@ -88,6 +88,7 @@ static struct {
 	unsigned armed; /* streams with directions enabled; atomic */
 	bool stale;     /* a registration may outlive its descriptor; atomic */
 	bool served;    /* a program thread served the set since the last poll_served_lately() */
+	bool bg_away;   /* the background thread sleeps without the set (core.lock) */
 } polls = { .epfd = -1, .s = FDTAB_INIT(struct stream *) };
 
 static ssize_t sys_ret(ssize_t n)
@@ -462,10 +463,15 @@ static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents
 
 static void set_events(struct stream *s, uint32_t events)
 {
-	if (!s->events && events)
-		__atomic_add_fetch(&polls.armed, 1, __ATOMIC_RELAXED);
-	else if (s->events && !events)
+	LOCK_HELD();
+	if (!s->events && events) {
+		if (__atomic_add_fetch(&polls.armed, 1, __ATOMIC_RELAXED) == 1 && polls.bg_away) {
+			polls.bg_away = false;
+			bg_wake(); /* the first stream to wait: it must watch the set again */
+		}
+	} else if (s->events && !events) {
 		__atomic_sub_fetch(&polls.armed, 1, __ATOMIC_RELAXED);
+	}
 	s->events = events;
 }
 
@@ -749,6 +755,20 @@ bool poll_served_lately(void)
 	return __atomic_exchange_n(&polls.served, false, __ATOMIC_RELAXED);
 }
 
+/*
+ * Called with core.lock held, by the background thread as it goes to sleep: is a stream
+ * waiting for readiness? If not, it may sleep without the set, and the first stream armed
+ * wakes it (away: it does).
+ */
+bool poll_bg_needs_set(bool away)
+{
+	LOCK_HELD();
+	if (__atomic_load_n(&polls.armed, __ATOMIC_RELAXED))
+		return true;
+	polls.bg_away = away;
+	return false;
+}
+
 /* Called with core.lock held: the record a request on fd may need exists. 0 or -ENOMEM. */
 int poll_reserve(int fd)
 {
@@ -878,4 +898,5 @@ void poll_fork_child(void)
 	polls.epfd = -1;
 	polls.armed = 0;
 	polls.stale = false;
+	polls.bg_away = false;
 }
