@@ -309,6 +309,35 @@ __attribute__((unused)) static int tmp_file(int flags)
 	return fd;
 }
 
+/*
+ * Both ends of a new named FIFO, already unlinked, the read end blocking: it is opened first
+ * without waiting for a writer, then made blocking again. Skips, saying why, where the
+ * temporary directory holds no FIFO.
+ */
+__attribute__((unused)) static void fifo_open_pair(int *rfd, int *wfd)
+{
+	char dir[4096], path[4200];
+	int fl;
+
+	snprintf(dir, sizeof(dir), "%s/posixaio-fifo-XXXXXX", tmp_dir());
+	if (!mkdtemp(dir))
+		FAIL("mkdtemp in %s: %s", tmp_dir(), strerror(errno));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	if (mkfifo(path, 0600) == -1) {
+		int err = errno;
+
+		rmdir(dir);
+		skip("mkfifo in %s: %s", tmp_dir(), strerror(err));
+	}
+	*rfd = open(path, O_RDONLY | O_NONBLOCK);
+	*wfd = *rfd >= 0 ? open(path, O_WRONLY) : -1;
+	unlink(path);
+	rmdir(dir);
+	EXPECT(*rfd >= 0 && *wfd >= 0, "cannot open both ends of the FIFO: %s", strerror(errno));
+	SYSCHECK(fl = fcntl(*rfd, F_GETFL));
+	SYSCHECK(fcntl(*rfd, F_SETFL, fl & ~O_NONBLOCK));
+}
+
 /* A temporary regular file holding len bytes of fill(i). */
 __attribute__((unused)) static int tmp_file_with(int flags, size_t len,
 						 unsigned char (*fill)(size_t))

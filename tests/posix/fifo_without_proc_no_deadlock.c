@@ -43,30 +43,6 @@ static void hide_proc(void)
 		skip("/proc/self/fd still reachable after hiding /proc");
 }
 
-static void open_fifo(void)
-{
-	char dir[4096], path[4200];
-	int fl;
-
-	snprintf(dir, sizeof(dir), "%s/posixaio-fifo-XXXXXX", tmp_dir());
-	if (!mkdtemp(dir))
-		FAIL("mkdtemp in %s: %s", tmp_dir(), strerror(errno));
-	snprintf(path, sizeof(path), "%s/fifo", dir);
-	if (mkfifo(path, 0600) == -1) {
-		int err = errno;
-
-		rmdir(dir);
-		skip("mkfifo in %s: %s", tmp_dir(), strerror(err));
-	}
-	rfd = open(path, O_RDONLY | O_NONBLOCK);
-	wfd = rfd >= 0 ? open(path, O_WRONLY) : -1;
-	unlink(path);
-	rmdir(dir);
-	EXPECT(rfd >= 0 && wfd >= 0, "cannot open both ends of the FIFO: %s", strerror(errno));
-	SYSCHECK(fl = fcntl(rfd, F_GETFL));
-	SYSCHECK(fcntl(rfd, F_SETFL, fl & ~O_NONBLOCK));
-}
-
 /* Reads the FIFO with aio_read, CHUNK at most at a time, with a pause between reads. */
 static void *reader(void *arg)
 {
@@ -87,7 +63,8 @@ static void *reader(void *arg)
 		EXPECT(err == 0 && n > 0, "aio_read on the FIFO after %zu bytes: %s, %zd", got,
 		       errname(err), n);
 		for (ssize_t i = 0; i < n; i++)
-			EXPECT(buf[i] == byte_at(got + (size_t)i), "wrong byte at %zu", got + (size_t)i);
+			EXPECT(buf[i] == byte_at(got + (size_t)i), "wrong byte at %zu",
+			       got + (size_t)i);
 		got += (size_t)n;
 		sleep_ms(1);
 	}
@@ -113,7 +90,7 @@ static int test(void)
 	int err, before;
 
 	hide_proc(); /* first: unshare needs a single thread */
-	open_fifo();
+	fifo_open_pair(&rfd, &wfd);
 	EXPECT(data, "malloc");
 	for (size_t i = 0; i < LEN; i++)
 		data[i] = byte_at(i);

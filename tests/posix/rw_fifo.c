@@ -5,28 +5,11 @@
 static int test(void)
 {
 	static const char msg[] = "through the fifo";
-	char dir[4096], path[4200], buf[64];
+	char buf[64];
 	struct aiocb r, w;
-	int rfd, wfd, fl;
+	int rfd, wfd;
 
-	snprintf(dir, sizeof(dir), "%s/posixaio-fifo-XXXXXX", tmp_dir());
-	if (!mkdtemp(dir))
-		FAIL("mkdtemp in %s: %s", tmp_dir(), strerror(errno));
-	snprintf(path, sizeof(path), "%s/fifo", dir);
-	if (mkfifo(path, 0600) == -1) {
-		int err = errno;
-
-		rmdir(dir);
-		skip("mkfifo in %s: %s", tmp_dir(), strerror(err));
-	}
-	/* Open the read end without waiting for a writer, then make it blocking again. */
-	rfd = open(path, O_RDONLY | O_NONBLOCK);
-	wfd = rfd >= 0 ? open(path, O_WRONLY) : -1;
-	unlink(path);
-	rmdir(dir);
-	EXPECT(rfd >= 0 && wfd >= 0, "cannot open both ends of the FIFO: %s", strerror(errno));
-	SYSCHECK(fl = fcntl(rfd, F_GETFL));
-	SYSCHECK(fcntl(rfd, F_SETFL, fl & ~O_NONBLOCK));
+	fifo_open_pair(&rfd, &wfd);
 
 	memset(buf, 0, sizeof(buf));
 	aiocb_prep(&r, rfd, buf, sizeof(buf), 0);

@@ -124,22 +124,11 @@ static void *fifo_waiter(void *arg)
 /* A thread sleeps in aio_suspend() for a FIFO read, from before the first stream write. */
 static void while_another_waits(void)
 {
-	char dir[4096], path[4200], buf[16];
+	char buf[16];
 	pthread_t t;
-	int rfd, wfd, fl;
+	int rfd, wfd;
 
-	snprintf(dir, sizeof(dir), "%s/posixaio-fifo-XXXXXX", tmp_dir());
-	if (!mkdtemp(dir))
-		FAIL("mkdtemp in %s: %s", tmp_dir(), strerror(errno));
-	snprintf(path, sizeof(path), "%s/fifo", dir);
-	SYSCHECK(mkfifo(path, 0600));
-	rfd = open(path, O_RDONLY | O_NONBLOCK);
-	wfd = rfd >= 0 ? open(path, O_WRONLY) : -1;
-	unlink(path);
-	rmdir(dir);
-	EXPECT(rfd >= 0 && wfd >= 0, "cannot open both ends of the FIFO: %s", strerror(errno));
-	SYSCHECK(fl = fcntl(rfd, F_GETFL));
-	SYSCHECK(fcntl(rfd, F_SETFL, fl & ~O_NONBLOCK));
+	fifo_open_pair(&rfd, &wfd);
 	aiocb_prep(&fifo_read, rfd, buf, sizeof(buf), 0);
 	EXPECT_OK(aio_read(&fifo_read));
 	EXPECT(pthread_create(&t, NULL, fifo_waiter, NULL) == 0, "pthread_create failed");
