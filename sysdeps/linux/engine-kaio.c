@@ -1073,7 +1073,7 @@ static int kaio_pollfds(struct pollfd *pfd, int max)
 	 */
 	if (bg_self() && core.eng != &engine_kaio &&
 	    !__atomic_load_n(&core.bg_needed, __ATOMIC_RELAXED) &&
-	    (look_soon || !poll_bg_needs_set(true)))
+	    (look_soon || poll_bg_leaves()))
 		return 0;
 	if (rings_known())
 		rearm_eventfd();

@@ -756,17 +756,17 @@ bool poll_served_lately(void)
 }
 
 /*
- * Called with core.lock held, by the background thread as it goes to sleep: is a stream
- * waiting for readiness? If not, it may sleep without the set, and the first stream armed
- * wakes it (away: it does).
+ * Called with core.lock held, by the background thread as it goes to sleep: true if no
+ * stream waits for readiness, so that it may sleep without the set; the first stream armed
+ * then wakes it (set_events()).
  */
-bool poll_bg_needs_set(bool away)
+bool poll_bg_leaves(void)
 {
 	LOCK_HELD();
 	if (__atomic_load_n(&polls.armed, __ATOMIC_RELAXED))
-		return true;
-	polls.bg_away = away;
-	return false;
+		return false;
+	polls.bg_away = true;
+	return true;
 }
 
 /* Called with core.lock held: the record a request on fd may need exists. 0 or -ENOMEM. */

@@ -27,8 +27,8 @@ bool poll_reap(void);
 int poll_fd(void);
 /* Streams wait, and a program thread looked at the set since the last call. */
 bool poll_served_lately(void);
-/* Streams wait for readiness; else the background thread may sleep without the set. */
-bool poll_bg_needs_set(bool away);
+/* No stream waits for readiness: the background thread may sleep without the set. */
+bool poll_bg_leaves(void);
 int poll_reserve(int fd);
 /* The program closed the epoll set (ownfd.c): it must not be used until poll_renew(). */
 bool poll_lost(void);
