@@ -80,6 +80,7 @@ struct stream {
 	ino64_t ino;
 	int priv;      /* HOW_REOPEN: the private description, else -1 */
 	int hold;      /* while a request waits: a duplicate of the caller's descriptor, or -1 */
+	bool serving;  /* serve() completes its requests: what they issue next reuses the above */
 };
 
 static struct {
@@ -192,6 +193,18 @@ static bool resume(struct stream *s, const struct req *r)
 		return false;
 	s->how = s->kept;
 	return true;
+}
+
+/*
+ * Nothing waits, and serve() kept what the stream was set up with for the next request: r
+ * may use it if its descriptor names the file setup() looked at.
+ */
+static bool still_set_up(const struct stream *s, const struct req *r)
+{
+	dev_t dev;
+	ino64_t ino;
+
+	return s->serving && fdq_file(r, &dev, &ino) && dev == s->dev && ino == s->ino;
 }
 
 /* RWF_NOWAIT refused: a FIFO is reopened, a character device waits for readiness. */
@@ -581,8 +594,11 @@ void poll_submit(struct req *r)
 		return;
 	}
 	/* Whatever waits was classified with its file (fdq): is the number still that file? */
-	if (s->hold >= 0 && !fdq_same_file(s->rd ? s->rd : s->wr))
+	if ((s->rd || s->wr) && s->hold >= 0 && !fdq_same_file(s->rd ? s->rd : s->wr))
 		drop_old(s, r->fd);
+	/* Nothing waits, yet serve() left the stream set up: for r's file only. */
+	if (!s->rd && !s->wr && s->how != HOW_UNKNOWN && !still_set_up(s, r))
+		release_if_idle(s);
 	if (s->how == HOW_UNKNOWN && !resume(s, r))
 		setup(s, r->fd);
 	/*
@@ -605,7 +621,8 @@ void poll_submit(struct req *r)
 		*slot = NULL;
 		n = err;
 	}
-	release_if_idle(s);
+	if (!s->serving)
+		release_if_idle(s); /* else serve() does, once its completions issued what follows */
 	req_complete(r, n);
 }
 
@@ -677,7 +694,14 @@ static void serve(int fd, uint32_t revents)
 			s->wr = NULL;
 		}
 	}
-	err = arm(s, fd, false);
+	/*
+	 * With nothing left waiting, a held stream keeps its duplicate and its registration
+	 * (disabled by the report) while the completions below run: the next request on fd,
+	 * which they issue, mostly waits again and would make both anew (a dup, an
+	 * EPOLL_CTL_ADD, and an EPOLL_CTL_DEL and a close for these: a third of the system
+	 * calls of a socket with 16 outstanding).
+	 */
+	err = s->rd || s->wr || s->hold < 0 ? arm(s, fd, false) : 0;
 	if (err) {
 		/* Nothing left to wait with: fail what still waits. */
 		if (s->rd) {
@@ -690,10 +714,12 @@ static void serve(int fd, uint32_t revents)
 		}
 		s->rd = s->wr = NULL;
 	}
-	release_if_idle(s);
-	/* The state is settled first: a completion may issue the next request on fd. */
+	/* The slots are settled first: a completion may issue the next request on fd. */
+	s->serving = true;
 	for (unsigned i = 0; i < n; i++)
 		req_complete(done[i], res[i]);
+	s->serving = false;
+	release_if_idle(s);
 }
 
 bool poll_has_completions(void)
