@@ -50,6 +50,7 @@ struct fdq {
 	dev_t dev; /* the open file the queue's requests are for, once classified */
 	ino64_t ino;
 	unsigned closes; /* fdhold_closes() of the number when dev and ino were taken */
+	uint64_t same_span; /* core.lock_span when fdq_same_file() last found dev and ino */
 };
 
 static bool is_sync(const struct req *r)
@@ -185,13 +186,29 @@ bool fdq_nowait_stream(const struct req *r)
  */
 bool fdq_same_file(const struct req *r)
 {
+	struct fdq *q = r->fdq;
 	struct stat64 st;
+	unsigned closes;
 
 	LOCK_HELD();
 
-	if (!r->fdq || r->fdq->kind == FDK_UNKNOWN || r->fdq->kind == FDK_BAD)
+	if (!q || q->kind == FDK_UNKNOWN || q->kind == FDK_BAD)
 		return true;
-	return fstat64(r->fd, &st) == 0 && st.st_dev == r->fdq->dev && st.st_ino == r->fdq->ino;
+	/*
+	 * Once per taking of core.lock: the requests a completion issues one after the other
+	 * (a stream's next transfer, and the next when that one finishes at once) need no
+	 * fstat() each. A close the library cannot see, between two of them, is a race of the
+	 * program's with its own requests either way: it could as well come just after the
+	 * one fstat(), before the transfer. One it sees (fdhold_closes()) is looked at again.
+	 */
+	closes = fdhold_closes(r->fd);
+	if (q->same_span == core.lock_span && closes == q->closes)
+		return true;
+	if (fstat64(r->fd, &st) < 0 || st.st_dev != q->dev || st.st_ino != q->ino)
+		return false;
+	if (closes == q->closes)
+		q->same_span = core.lock_span;
+	return true;
 }
 
 /*

@@ -322,6 +322,11 @@ struct waiter;
 
 struct posixaio {
 	pthread_mutex_t lock;
+	/*
+	 * Counts the takings of lock (core_lock(), core_retake()): what was looked at under one
+	 * number holds until the lock is let go. Guarded by lock.
+	 */
+	uint64_t lock_span;
 	pthread_mutex_t reap_lock;
 	const struct engine *eng;
 

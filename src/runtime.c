@@ -68,6 +68,7 @@ void core_lock(void)
 {
 	inside_enter();
 	pthread_mutex_lock(&core.lock);
+	core.lock_span++;
 	tl_locked = true;
 }
 
@@ -96,6 +97,7 @@ void core_drop(void)
 void core_retake(void)
 {
 	pthread_mutex_lock(&core.lock);
+	core.lock_span++;
 	tl_locked = true;
 }
 
