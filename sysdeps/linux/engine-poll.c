@@ -722,19 +722,21 @@ static void serve(int fd, uint32_t revents)
 	release_if_idle(s);
 }
 
+/*
+ * Without a system call: the reaper's epoll_wait() (poll_reap()) costs what a poll() of the
+ * set here would, and serves what it finds; asking first cost both whenever a stream was
+ * ready (a socket with 16 outstanding: 0.6 poll() per message, nearly each followed by the
+ * epoll_wait()).
+ */
 bool poll_has_completions(void)
 {
-	struct pollfd p = { .fd = __atomic_load_n(&polls.epfd, __ATOMIC_RELAXED),
-			    .events = POLLIN,
-			    .revents = 0 };
-
-	/* A submitting call serves no stream (engine-kaio.c's reap): no poll(2) to tell it. */
+	/* A submitting call serves no stream (engine-kaio.c's reap). */
 	if (req_in_submit())
 		return false;
 	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED) &&
 	    !__atomic_load_n(&polls.stale, __ATOMIC_RELAXED))
 		return false;
-	return !poll_lost() && poll(&p, 1, 0) > 0;
+	return !poll_lost();
 }
 
 /*
