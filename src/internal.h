@@ -527,6 +527,7 @@ unsigned ownfd_losses(void);        /* changes whenever one of them is lost */
 bool ownfd_use(int fd);             /* false: lost; true: use it once, then ownfd_done() */
 void ownfd_enter(void);
 void ownfd_thread_internal(void);   /* the calling thread runs only the library's code */
+bool ownfd_is_internal(void);      /* and blocks every signal */
 bool ownfd_may_open(void);          /* in a call of the program's: descriptors may be made */
 void ownfd_fork_child(void);            /* ownfd_use() of every number checked after it */
 void ownfd_done(void);

@@ -115,6 +115,11 @@ bool ownfd_may_open(void)
 	return !tl_internal;
 }
 
+bool ownfd_is_internal(void)
+{
+	return tl_internal;
+}
+
 int ownfd_new(int fd, bool kick)
 {
 	int moved[8], nmoved = 0, ret;

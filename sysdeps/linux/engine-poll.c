@@ -416,21 +416,32 @@ static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
  * may be one of the program's (glibc's workers block every signal: the program never sees
  * one). So the signal is blocked around the write, and the one the write raised, if it
  * failed with EPIPE, is taken back before the mask is restored; one that was pending already
- * is the program's and stays.
+ * is the program's and stays. Two system calls around a write in the common case: where the
+ * thread let SIGPIPE through, none can be pending for it (it would have run), so only a
+ * thread that blocked it already is asked what is pending, and its mask needs no restoring.
+ * A thread of the library's own blocks every signal for good: nothing to do there but take
+ * back what a write raised.
  */
 struct pipe_guard {
 	sigset_t old;
-	bool pending;
+	bool pending; /* a SIGPIPE was pending before the write */
+	bool restore; /* the mask was changed */
 };
 
 static void pipe_guard_on(struct pipe_guard *pg)
 {
 	sigset_t set;
 
+	pg->pending = pg->restore = false;
+	if (ownfd_is_internal())
+		return;
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, &pg->old);
-	pg->pending = sigpending(&set) == 0 && sigismember(&set, SIGPIPE);
+	if (!sigismember(&pg->old, SIGPIPE))
+		pg->restore = true;
+	else
+		pg->pending = sigpending(&set) == 0 && sigismember(&set, SIGPIPE);
 }
 
 static ssize_t pipe_guard_off(struct pipe_guard *pg, ssize_t n)
@@ -445,7 +456,8 @@ static ssize_t pipe_guard_off(struct pipe_guard *pg, ssize_t n)
 		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
 			;
 	}
-	pthread_sigmask(SIG_SETMASK, &pg->old, NULL);
+	if (pg->restore)
+		pthread_sigmask(SIG_SETMASK, &pg->old, NULL);
 	errno = saved;
 	return n;
 }
