@@ -195,18 +195,6 @@ static bool resume(struct stream *s, const struct req *r)
 	return true;
 }
 
-/*
- * Nothing waits, and serve() kept what the stream was set up with for the next request: r
- * may use it if its descriptor names the file setup() looked at.
- */
-static bool still_set_up(const struct stream *s, const struct req *r)
-{
-	dev_t dev;
-	ino64_t ino;
-
-	return s->serving && fdq_file(r, &dev, &ino) && dev == s->dev && ino == s->ino;
-}
-
 /* RWF_NOWAIT refused: a FIFO is reopened, a character device waits for readiness. */
 static void nowait_refused(struct stream *s, int fd)
 {
@@ -224,6 +212,20 @@ static int io_fd(const struct stream *s, int fd)
 static bool stream_lost(const struct stream *s)
 {
 	return (s->hold >= 0 && ownfd_lost(s->hold)) || (s->priv >= 0 && ownfd_lost(s->priv));
+}
+
+/*
+ * Nothing waits, and serve() kept what the stream was set up with for the next request: r
+ * may use it if its descriptor names the file setup() looked at, and the program did not
+ * close the duplicate meanwhile (r's own descriptor may be fine: a new one is made).
+ */
+static bool still_set_up(const struct stream *s, const struct req *r)
+{
+	dev_t dev;
+	ino64_t ino;
+
+	return s->serving && !stream_lost(s) && fdq_file(r, &dev, &ino) && dev == s->dev &&
+	       ino == s->ino;
 }
 
 /* Lock-free: polls.epfd is written with core.lock held, as an atomic. */
