@@ -22,6 +22,11 @@
  * Both limit how many threads run and let idle ones go the same way, so one pool serves both;
  * what differs is a setting (max, stall_ms, internal) or a callback (run, done).
  *
+ * Idle threads are woken one at a time: the submitting call wakes one, and a thread that
+ * takes a job wakes the next if more are queued. A caller queueing ten jobs (lio_listio())
+ * made one futex call rather than one per idle thread and the lock hand-offs that followed
+ * them, inside its own call; the threads start a wake-up apart instead.
+ *
  * The queue is linked both ways, unlike list.h's FIFO: a helper request is cancelled from the
  * middle of a queue that may hold thousands, and a walk there would make aio_cancel() of a
  * descriptor's requests quadratic.
@@ -98,7 +103,19 @@ static bool idle_wait(struct pool *p)
 	p->idle++;
 	ret = pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 	p->idle--;
+	/* Woken or not, one fewer is on its way (wakes never exceeds idle). */
+	if (p->wakes)
+		p->wakes--;
 	return ret != ETIMEDOUT || p->head;
+}
+
+/* Called with p->lock held: a job is queued; wake an idle thread unless one is on its way. */
+static void wake_one(struct pool *p)
+{
+	if (p->head && p->idle > p->wakes && !p->wakes) {
+		p->wakes++;
+		pthread_cond_signal(&p->cond);
+	}
 }
 
 struct running {
@@ -153,6 +170,7 @@ static void *pool_thread(void *arg)
 		run.j = p->head;
 		unlink_job(p, run.j);
 		p->taken++;
+		wake_one(p); /* the next queued job, if any: the submitter woke only this thread */
 		pthread_mutex_unlock(&p->lock);
 
 		pthread_cleanup_push(thread_gone, &run);
@@ -201,8 +219,7 @@ int pool_submit(struct pool *p, struct pool_job *j)
 	dlist_push(p, j);
 	j->queued = true;
 	p->queued++;
-	if (p->idle)
-		pthread_cond_signal(&p->cond); /* an idle thread takes it */
+	wake_one(p); /* an idle thread takes it, or the one woken already */
 	/*
 	 * A thread whose job is ending takes it as well: a helper that wrote a descriptor's
 	 * last queued write is between its last completion and the queue when the program,
@@ -237,6 +254,6 @@ void pool_fork_child(struct pool *p)
 	pthread_mutex_init(&p->lock, NULL);
 	p->cond_ready = false; /* made again at the first job */
 	p->head = p->tail = NULL;
-	p->idle = p->threads = p->queued = p->returning = 0;
+	p->idle = p->threads = p->queued = p->returning = p->wakes = 0;
 	p->watchdog = false;
 }

@@ -28,6 +28,7 @@ struct pool {
 	bool cond_ready;
 	struct pool_job *head, *tail;
 	unsigned queued, idle, threads;
+	unsigned wakes; /* signals sent to idle threads that none has come back from yet */
 	unsigned returning; /* threads whose job said it is ending (pool_returning()) */
 	unsigned long taken; /* jobs ever taken from the queue: progress, for the watchdog */
 	bool watchdog;       /* the thread that grows a stalled pool is running */
