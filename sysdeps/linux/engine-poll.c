@@ -180,16 +180,24 @@ static void setup(struct stream *s, int fd)
 }
 
 /*
- * The stream was idle: its way of moving holds if r's descriptor still names the file setup()
- * looked at, as the core checked for r with an fstat() of its own (fdq_file()). Only the
- * ways that keep nothing open are kept.
+ * Does r's descriptor name the file setup() looked at? The core checked it for r with an
+ * fstat() of its own (fdq_file()).
  */
-static bool resume(struct stream *s, const struct req *r)
+static bool set_up_for(const struct stream *s, const struct req *r)
 {
 	dev_t dev;
 	ino64_t ino;
 
-	if (!s->kept || !fdq_file(r, &dev, &ino) || dev != s->dev || ino != s->ino)
+	return fdq_file(r, &dev, &ino) && dev == s->dev && ino == s->ino;
+}
+
+/*
+ * The stream was idle: its way of moving holds if r is for the file it was set up for. Only
+ * the ways that keep nothing open are kept.
+ */
+static bool resume(struct stream *s, const struct req *r)
+{
+	if (!s->kept || !set_up_for(s, r))
 		return false;
 	s->how = s->kept;
 	return true;
@@ -216,16 +224,12 @@ static bool stream_lost(const struct stream *s)
 
 /*
  * Nothing waits, and serve() kept what the stream was set up with for the next request: r
- * may use it if its descriptor names the file setup() looked at, and the program did not
- * close the duplicate meanwhile (r's own descriptor may be fine: a new one is made).
+ * may use it if it is for that file and the program did not close the duplicate meanwhile
+ * (r's own descriptor may be fine: a new one is made).
  */
 static bool still_set_up(const struct stream *s, const struct req *r)
 {
-	dev_t dev;
-	ino64_t ino;
-
-	return s->serving && !stream_lost(s) && fdq_file(r, &dev, &ino) && dev == s->dev &&
-	       ino == s->ino;
+	return s->serving && !stream_lost(s) && set_up_for(s, r);
 }
 
 /* Lock-free: polls.epfd is written with core.lock held, as an atomic. */
