@@ -92,10 +92,9 @@ static bool claim_fds_lost(void)
 	return true;
 }
 
-/* Called with core.lock held: the eventfd's counter follows whether anything is unclaimed. */
-static void claim_fd_update(void)
+/* Called with core.lock held: set the eventfd's counter (want) or clear it. */
+static void claim_fd_set(bool want)
 {
-	bool want = __atomic_load_n(&core.unclaimed, __ATOMIC_ACQUIRE) > 0;
 	uint64_t v = 1;
 
 	LOCK_HELD();
@@ -112,6 +111,40 @@ static void claim_fd_update(void)
 	core.claim_armed = want;
 	if (!want && core.eng->quiet)
 		core.eng->quiet();
+}
+
+/* Called with core.lock held: the eventfd's counter follows whether anything is unclaimed. */
+static void claim_fd_update(void)
+{
+	claim_fd_set(__atomic_load_n(&core.unclaimed, __ATOMIC_ACQUIRE) > 0);
+}
+
+/*
+ * Lock-free: does posixaio_fd() watch the engine's descriptors? A reaper about to take a
+ * report from one of them that vanishes as it is taken (a stream's one-shot readiness in
+ * the poll part's epoll set) must then keep the descriptor readable: see claim_expect().
+ */
+bool claim_watching(void)
+{
+	return __atomic_load_n(&core.claim_ready, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Called with core.lock held, before taking such a report: the eventfd shows a completion on
+ * its way, so that posixaio_fd() does not stop being readable between the report leaving the
+ * engine's set and the completion it makes being listed (a program's poll() then select()
+ * of it would see it readable, then not). claim_expected() puts the counter right once the
+ * completions made are listed (req_finish_deferred()); a report that made none leaves
+ * posixaio_fd() readable for that moment, as the report itself did.
+ */
+void claim_expect(void)
+{
+	claim_fd_set(true);
+}
+
+void claim_expected(void)
+{
+	claim_fd_update();
 }
 
 static uint64_t listed(const struct req *r)

@@ -472,6 +472,9 @@ void claim_release(const struct aiocb *cb, bool locked);
 bool claim_light(struct aiocb *cb, ssize_t res);
 void claim_mode_on(void); /* core.lock held */
 void claim_engine_fds(void); /* core.lock held */
+bool claim_watching(void);
+void claim_expect(void);   /* core.lock held */
+void claim_expected(void); /* core.lock held */
 void claim_fork_child(void);
 
 /* fdq.c */

@@ -991,7 +991,7 @@ static bool kaio_poll_short(void)
 static void kaio_reap(void)
 {
 	static struct io_event ev[REAP_BATCH]; /* guarded by core.reap_lock */
-	bool again = true;
+	bool again = true, expecting = false;
 
 	if (kaio_poll_short()) {
 		core_lock();
@@ -1010,6 +1010,16 @@ static void kaio_reap(void)
 			 */
 			if (!again || req_in_submit() || !poll_reap())
 				break;
+			/*
+			 * posixaio_fd() watches the eventfd: a completion that arrives now loses
+			 * its report to the drain and is listed only by the next take().
+			 */
+			if (claim_watching()) {
+				core_lock();
+				claim_expect();
+				core_unlock();
+				expecting = true;
+			}
 			drain_eventfd();
 			again = false;
 			continue;
@@ -1026,6 +1036,11 @@ static void kaio_reap(void)
 	if (__atomic_load_n(&kaio.old.id, __ATOMIC_RELAXED)) {
 		core_lock();
 		ctx_retire_old();
+		core_unlock();
+	}
+	if (expecting) {
+		core_lock();
+		claim_expected();
 		core_unlock();
 	}
 }

@@ -757,6 +757,56 @@ bool poll_has_completions(void)
 	return !poll_lost();
 }
 
+/* Called with core.lock held: serve what epoll_wait() reported. True if it named TAG_EXTERNAL. */
+static bool serve_events(const struct epoll_event *ev, int n)
+{
+	bool external = false;
+
+	LOCK_HELD();
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == TAG_EXTERNAL)
+			external = true;
+		else
+			serve((int)ev[i].data.u64, ev[i].events);
+	}
+	return external;
+}
+
+/*
+ * poll_reap() while posixaio_fd() watches epfd: the readiness epoll_wait() takes stops
+ * showing there at once (one-shot), and the completion serving makes shows only once listed.
+ * So look first without taking (a reap that finds nothing costs one system call, as before),
+ * and take it with core.lock held, the claim eventfd showing the completion on its way until
+ * the completion is listed.
+ */
+static bool reap_watched(int epfd)
+{
+	struct epoll_event ev[EVENT_BATCH];
+	struct pollfd p = { .fd = epfd, .events = POLLIN, .revents = 0 };
+	bool external = false;
+	int n;
+
+	if (!ownfd_use(epfd))
+		return false;
+	n = poll(&p, 1, 0);
+	ownfd_done();
+	if (n <= 0)
+		return false;
+	core_lock();
+	claim_expect();
+	n = 0;
+	if (ownfd_use(epfd)) {
+		n = epoll_wait(epfd, ev, EVENT_BATCH, 0);
+		ownfd_done();
+	}
+	if (n > 0)
+		external = serve_events(ev, n);
+	req_finish_deferred(); /* lists the completions, as core_unlock() would */
+	claim_expected();
+	core_unlock();
+	return external;
+}
+
 /*
  * Called with core.reap_lock held, without core.lock: polls.epfd is read as the atomic it is
  * (poll_renew() replaces it with core.lock held).
@@ -773,6 +823,8 @@ bool poll_reap(void)
 	if (!__atomic_load_n(&polls.armed, __ATOMIC_RELAXED) &&
 	    !__atomic_load_n(&polls.stale, __ATOMIC_RELAXED))
 		return false;
+	if (claim_watching())
+		return reap_watched(epfd);
 	if (!ownfd_use(epfd))
 		return false;
 	n = epoll_wait(epfd, ev, EVENT_BATCH, 0);
@@ -780,12 +832,7 @@ bool poll_reap(void)
 	if (n <= 0)
 		return false;
 	core_lock();
-	for (int i = 0; i < n; i++) {
-		if (ev[i].data.u64 == TAG_EXTERNAL)
-			external = true;
-		else
-			serve((int)ev[i].data.u64, ev[i].events);
-	}
+	external = serve_events(ev, n);
 	core_unlock();
 	return external;
 }
