@@ -58,6 +58,7 @@
 #define ENTER_COPY_MAX (64 * 1024)
 
 #define FILE_SLOTS 4096 /* the most; RLIMIT_NOFILE may allow fewer */
+#define CAPTURE_BATCH 32 /* requests whose files one submission puts in the table at once */
 
 /* liburing's internal flag for "enter through ring.enter_ring_fd, a registered index". */
 #define RING_FLAG_REGISTERED 1
@@ -351,6 +352,65 @@ static int capture(struct req *r, int fd)
 	return 0;
 }
 
+/* May r's file go in the table by capture_all()'s one call? */
+static bool batchable(const struct req *r)
+{
+	return r->index < nslots && !(r->flags & RF_HOLDS_FILE);
+}
+
+/*
+ * Called with core.lock held: capture() each of rs[0..n), with their files. Requests in
+ * consecutive slots, ascending or descending (a lio_listio()'s, mostly: slots freed together
+ * come back in reverse), are put in the table by one system call: ten reads of one file made
+ * ten, inside the program's call. Each request's answer in err[].
+ */
+static void capture_all(struct req **rs, unsigned n, int *err)
+{
+	int fds[CAPTURE_BATCH];
+
+	LOCK_HELD();
+	assert(n <= CAPTURE_BATCH);
+
+	for (unsigned i = 0, len; i < n; i += len) {
+		uint32_t first = rs[i]->index, base = first;
+		int d = 1, done = 0;
+
+		if (i + 1 < n && rs[i + 1]->index + 1 == first)
+			d = -1;
+		for (len = 0; i + len < n; len++) {
+			const struct req *r = rs[i + len];
+
+			if (r->index != first + (uint32_t)d * len || !batchable(r))
+				break;
+		}
+		if (len > 1) {
+			base = d > 0 ? first : first - (len - 1);
+			for (unsigned j = 0; j < len; j++)
+				fds[rs[i + j]->index - base] = rs[i + j]->fd;
+			if (!ring_lost() && ownfd_use(ring.ring_fd)) {
+				done = io_uring_register_files_update(&ring, base, fds, len);
+				ownfd_done();
+			}
+		}
+		if (!len)
+			len = 1;
+		/*
+		 * The kernel fills the slots upwards and stops at the first descriptor it refuses
+		 * (-EBADF, perhaps a request's): capture() tells that one and the rest one by one.
+		 */
+		for (unsigned j = 0; j < len; j++) {
+			struct req *r = rs[i + j];
+
+			if (done > 0 && r->index - base < (uint32_t)done) {
+				r->flags |= RF_HOLDS_FILE;
+				err[i + j] = 0;
+			} else {
+				err[i + j] = capture(r, r->fd);
+			}
+		}
+	}
+}
+
 /*
  * Called with core.lock held: r is complete for good, or leaves the engine without having been
  * issued; its slot lets go of the file. A stream write that goes on keeps it.
@@ -549,6 +609,30 @@ static void part_submit(struct req **reqs, unsigned n)
 #endif
 
 /*
+ * Called with core.lock held: the requests in cap, for the ring, take their files (together)
+ * and are handed over in their order: issued at the end of uring_submit() (into reqs, k of
+ * them so far) in the background thread, else queued for it.
+ */
+static void hand_over(struct req **cap, unsigned nc, struct req **reqs, unsigned *k,
+		      bool *queued)
+{
+	int err[CAPTURE_BATCH];
+
+	LOCK_HELD();
+	capture_all(cap, nc, err);
+	for (unsigned i = 0; i < nc; i++) {
+		if (err[i]) {
+			req_complete(cap[i], err[i]);
+		} else if (bg_self()) {
+			reqs[(*k)++] = cap[i]; /* the issuing thread itself: no need to queue */
+		} else {
+			enqueue(cap[i]);
+			*queued = true;
+		}
+	}
+}
+
+/*
  * Called with core.lock held, from any thread: requests wait for the background thread, which
  * a thread of the program never is.
  */
@@ -558,9 +642,9 @@ static void uring_submit(struct req **reqs, unsigned n)
 	struct req *to_part[32];
 	unsigned nd = 0;
 #endif
+	struct req *cap[CAPTURE_BATCH];
 	bool queued = false;
-	unsigned k = 0;
-	int err;
+	unsigned k = 0, nc = 0;
 
 	LOCK_HELD();
 
@@ -573,11 +657,16 @@ static void uring_submit(struct req **reqs, unsigned n)
 		struct req *r = reqs[i];
 
 		if (for_helpers(r)) {
+			/* Ring requests before it go first, as they came. */
+			hand_over(cap, nc, reqs, &k, &queued);
+			nc = 0;
 			helpers_queue(r, r->moved, -1);
 			continue;
 		}
 #if HAVE_LIBAIO
 		if (for_part(r)) {
+			hand_over(cap, nc, reqs, &k, &queued);
+			nc = 0;
 			to_part[nd++] = r;
 			if (nd == sizeof(to_part) / sizeof(to_part[0])) {
 				part_submit(to_part, nd);
@@ -593,18 +682,13 @@ static void uring_submit(struct req **reqs, unsigned n)
 			}
 			req_bg_hold(r, RF_RING);
 		}
-		err = capture(r, r->fd);
-		if (err) {
-			req_complete(r, err);
-			continue;
+		cap[nc++] = r;
+		if (nc == CAPTURE_BATCH) {
+			hand_over(cap, nc, reqs, &k, &queued);
+			nc = 0;
 		}
-		if (bg_self()) {
-			reqs[k++] = r; /* the issuing thread itself: no need to queue */
-			continue;
-		}
-		enqueue(r);
-		queued = true;
 	}
+	hand_over(cap, nc, reqs, &k, &queued);
 #if HAVE_LIBAIO
 	if (nd || (part() && (__atomic_load_n(&core.sq_pending, __ATOMIC_RELAXED) & SQP_KAIO)))
 		part_submit(to_part, nd);
