@@ -219,7 +219,7 @@ int req_start(struct aiocb *cb, int op, const struct sev *sev, struct lio *l,
 		r->lio_index = l->place;
 		__atomic_add_fetch(&l->pending, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&l->members, 1, __ATOMIC_RELAXED);
-		l->refs++;
+		__atomic_add_fetch(&l->refs, 1, __ATOMIC_RELAXED);
 	}
 	if (sev_needs_thread(sev))
 		req_bg_hold(r, RF_NOTIFY);

@@ -164,7 +164,7 @@ struct lio {
 	bool failed;      /* a member failed; set before its notification goes out */
 	unsigned pending; /* members not yet complete, plus one while they are being started */
 	unsigned members; /* members not yet notified, plus one while they are being started */
-	unsigned refs;    /* members not yet freed, the caller, the background queue */
+	unsigned refs;    /* members not yet freed, the caller, the background queue; atomic */
 	bool hold;        /* LIO_WAIT: the caller delivers its members' notifications */
 	uint32_t place;   /* list index of the member being started */
 	FIFO(struct req) held; /* finished members whose notification it holds */

@@ -15,11 +15,15 @@
 
 #define LIO_BATCH 64
 
-/* Called with core.lock held. */
+/*
+ * Without core.lock: a reference is taken only by one who holds another (with core.lock), so
+ * the last one let go frees the list. The caller of lio_listio() lets go of its own as it
+ * returns: under core.lock, that met the background thread issuing the members it had just
+ * woken it for (a lio_listio(LIO_NOWAIT) of ten reads waited for its io_uring_enter).
+ */
 void lio_put(struct lio *l)
 {
-	LOCK_HELD();
-	if (--l->refs == 0)
+	if (__atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		free(l);
 }
 
@@ -33,7 +37,7 @@ void lio_member_notified(struct lio *l)
 	LOCK_HELD();
 	if (__atomic_sub_fetch(&l->members, 1, __ATOMIC_ACQ_REL) == 0 &&
 	    sev_needs_thread(&l->sev)) {
-		l->refs++;
+		__atomic_add_fetch(&l->refs, 1, __ATOMIC_RELAXED);
 		req_hold(&l->queued_by);
 		fifo_push(&core.bg_lios, l);
 		bg_wake();
@@ -91,9 +95,7 @@ static void lio_deliver_held(struct lio *l)
 
 static void lio_release(void *arg)
 {
-	core_lock();
 	lio_put(arg);
-	core_unlock();
 }
 
 static void lio_cancelled(void *arg)
