@@ -323,6 +323,23 @@ static void ring_renew(void)
 }
 
 /*
+ * Called with core.lock held: the one way into the table of registered files. Put fds[0..n)
+ * in the slots from first (-1 empties one). How many the kernel filled, or -errno; -ENXIO
+ * when the ring is lost (its whole table goes with it at ring_renew()).
+ */
+static int slots_update(unsigned first, int *fds, unsigned n)
+{
+	int ret;
+
+	LOCK_HELD();
+	if (ring_lost() || !ownfd_use(ring.ring_fd))
+		return -ENXIO;
+	ret = io_uring_register_files_update(&ring, first, fds, n);
+	ownfd_done();
+	return ret;
+}
+
+/*
  * Called with core.lock held, in the thread that hands r over: hold the file fd (r's
  * descriptor, or a duplicate of it) names now. 0, or -EBADF for a descriptor that names
  * nothing.
@@ -335,9 +352,8 @@ static int capture(struct req *r, int fd)
 
 	if (r->flags & RF_HOLDS_FILE)
 		return 0;
-	if (r->index < nslots && !ring_lost() && ownfd_use(ring.ring_fd)) {
-		ret = io_uring_register_files_update(&ring, r->index, &fd, 1);
-		ownfd_done();
+	if (r->index < nslots) {
+		ret = slots_update(r->index, &fd, 1);
 		if (ret == 1) {
 			r->flags |= RF_HOLDS_FILE;
 			return 0;
@@ -387,10 +403,7 @@ static void capture_all(struct req **rs, unsigned n, int *err)
 			base = d > 0 ? first : first - (len - 1);
 			for (unsigned j = 0; j < len; j++)
 				fds[rs[i + j]->index - base] = rs[i + j]->fd;
-			if (!ring_lost() && ownfd_use(ring.ring_fd)) {
-				done = io_uring_register_files_update(&ring, base, fds, len);
-				ownfd_done();
-			}
+			done = slots_update(base, fds, len);
 		}
 		if (!len)
 			len = 1;
@@ -424,11 +437,7 @@ static void uring_retire(struct req *r)
 	if (!(r->flags & RF_HOLDS_FILE))
 		return;
 	r->flags &= (uint8_t)~RF_HOLDS_FILE;
-	/* A lost ring lets go of its whole table when ring_renew() drops it. */
-	if (!ring_lost() && ownfd_use(ring.ring_fd)) {
-		ring_check(io_uring_register_files_update(&ring, r->index, &none, 1));
-		ownfd_done();
-	}
+	ring_check(slots_update(r->index, &none, 1));
 }
 
 /* Called with core.lock held, by the background thread: hand the kernel what the SQ holds. */
