@@ -93,15 +93,10 @@ static void lio_deliver_held(struct lio *l)
 	core_unlock();
 }
 
-static void lio_release(void *arg)
-{
-	lio_put(arg);
-}
-
 static void lio_cancelled(void *arg)
 {
 	lio_deliver_held(arg);
-	lio_release(arg);
+	lio_put(arg);
 }
 
 /* A cancellation point: a cancelled caller lets go of the list on the way out. */
@@ -289,7 +284,7 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 	 * reused the list and its aiocbs by now.
 	 */
 	failed = __atomic_load_n(&l->failed, __ATOMIC_RELAXED);
-	lio_release(l);
+	lio_put(l);
 	nocancel_end(cs);
 	req_call_return();
 	if (err)

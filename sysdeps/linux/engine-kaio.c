@@ -725,7 +725,7 @@ static void kick(void)
 	 * claim, for as long as a helper works on what was answered -EAGAIN. Only once that
 	 * descriptor exists: elsewhere a waiter clears it before it sleeps.
 	 */
-	if (took && rings_known() && __atomic_load_n(&core.claim_ready, __ATOMIC_ACQUIRE))
+	if (took && rings_known() && claim_watching())
 		rearm_eventfd();
 }
 
