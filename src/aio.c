@@ -90,16 +90,17 @@ void try_forget(unsigned lo, unsigned hi)
  *
  * O_DIRECT must never be tried: preadv2 would wait for the device even with RWF_NOWAIT (3 to
  * 6 ms measured here). Asking fcntl would cost a system call as dear as the read itself, so
- * the read's first byte goes to a scratch byte at an odd address, and the rest to the
- * buffer: the kernel refuses at once (EINVAL) an O_DIRECT transfer to memory not aligned for
- * the device's DMA (511 here, never less than 1), while a buffered one copies the same bytes
- * as ever, the first then moved into place. Two probes that failed before: one byte more
+ * the read is made one that O_DIRECT refuses at once (EINVAL) wherever the file ends, and a
+ * buffered read serves unchanged: O_DIRECT needs memory aligned for the device's DMA (511
+ * here; never less than 1), so a buffer at an odd address is refused as it is; from an even
+ * one, the first byte goes to a scratch byte at an odd address (the kernel merges pieces that
+ * touch, so buf and buf + 1 would pass as one), and is put in place once the kernel wrote
+ * buf[1], which proves buf[0]'s page writable. A read shorter than 512 bytes is refused for
+ * its length, even cut at the end of the file. Two probes that failed before: one byte more
  * (an unaligned length) passes when the file ends inside the read, since the kernel cuts the
- * read at the end of the file before it checks the length, so the file's last block was
- * read from the device inside aio_read(); and it cost a second page of the cache at every
- * page-aligned read (fio's 4 KiB random reads at QD32: 13% slower). A piece of unaligned
- * length passes on 6.18, which checks only the pieces' addresses. Streams answer ESPIPE to an
- * offset at once.
+ * read there before it checks the length, so the file's last block was read from the device
+ * inside aio_read(); and it cost a second page of the cache at every page-aligned read (fio's
+ * 4 KiB random reads at QD32: 13% slower). Streams answer ESPIPE to an offset at once.
  */
 static bool try_read(const struct aiocb *cb, int64_t off, size_t len, int64_t *res);
 
@@ -145,25 +146,26 @@ bool req_try_locked(const struct aiocb *cb, int op, size_t *budget, int64_t *res
 	return try_read(cb, aiocb_offset(cb, op), cb->aio_nbytes, res);
 }
 
-/* The try itself: one preadv2(RWF_NOWAIT) of len bytes at off, the first aside (see above). */
+/* The try itself: one preadv2(RWF_NOWAIT) of len bytes at off (see above for its shape). */
 static bool try_read(const struct aiocb *cb, int64_t off, size_t len, int64_t *res)
 {
 	static TLS char scratch[2];
 	char *odd = scratch + !((uintptr_t)scratch & 1), *buf = (char *)cb->aio_buf;
+	bool aside = len >= 512 && !((uintptr_t)buf & 1); /* the first byte to odd */
+	struct iovec v[2] = { { buf, len }, { buf + 1, len - 1 } };
 	int fd = cb->aio_fildes, saved, err;
-	struct iovec v[2];
 	ssize_t n;
 
-	v[0].iov_base = odd;
-	v[0].iov_len = 1;
-	v[1].iov_base = buf + 1;
-	v[1].iov_len = len - 1; /* len > 0 (may_try()); an empty second piece is allowed */
+	if (aside) {
+		v[0].iov_base = odd;
+		v[0].iov_len = 1;
+	}
 	saved = errno; /* a refusal here is none of the program's business */
-	n = preadv64v2(fd, v, 2, off, RWF_NOWAIT);
+	n = preadv64v2(fd, v, aside ? 2 : 1, off, RWF_NOWAIT);
 	err = errno;
 	errno = saved;
 	if (n == 0 || (n > 0 && (size_t)n == len)) {
-		if (n)
+		if (n && aside)
 			buf[0] = *odd;
 		*res = n; /* whole, or the end of the file */
 		return true;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -73,27 +74,70 @@ static bool try(int fd, void *buf, size_t len, off_t off, int64_t *res)
 	return req_try_now(&cb, OP_READ, &budget, res);
 }
 
+/*
+ * Each try first, while nothing marks the descriptor (a refusal marks it: try_forget()). The
+ * block that ends the file, from an aligned and from an odd buffer; an inner block; a short
+ * read at the file's end.
+ */
 static void direct_never_tried(int fd)
 {
+	static const struct {
+		off_t off;
+		size_t len;
+		size_t shift; /* from an aligned buffer */
+		const char *what;
+	} cases[] = {
+		{ BLK, BLK, 0, "the file's last block" },
+		{ BLK, BLK, 1, "the file's last block, into an odd buffer" },
+		{ 0, BLK, 0, "the file's first block" },
+		{ 2 * BLK - 100, 100, 0, "the file's last 100 bytes" },
+		{ BLK, 2 * BLK, 0, "two blocks from the last, cut by the end of the file" },
+	};
 	unsigned char *buf;
 	int64_t res;
 
-	if (posix_memalign((void **)&buf, BLK, BLK))
+	if (posix_memalign((void **)&buf, BLK, 3 * BLK))
 		abort();
-	/* First, while nothing marks the descriptor: the block that ends the file. */
-	CHECK(!try(fd, buf, BLK, BLK, &res),
-	      "an O_DIRECT read of the file's last block was done inside the call (%lld)",
-	      (long long)res);
-	try_forget((unsigned)fd, (unsigned)fd);
-	CHECK(!try(fd, buf, BLK, 0, &res),
-	      "an O_DIRECT read of the file's first block was done inside the call (%lld)",
-	      (long long)res);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		try_forget((unsigned)fd, (unsigned)fd);
+		res = 0;
+		CHECK(!try(fd, buf + cases[i].shift, cases[i].len, cases[i].off, &res),
+		      "an O_DIRECT read of %s was done inside the call (%lld)", cases[i].what,
+		      (long long)res);
+	}
 	free(buf);
+}
+
+/*
+ * A buffer whose first bytes the program may not write: the try must leave the answer to the
+ * engine (EFAULT there), never write there itself.
+ */
+static void unwritable_buffer_not_written(int fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int64_t res;
+
+	CHECK(map != MAP_FAILED, "mmap failed");
+	if (map == MAP_FAILED)
+		return;
+	CHECK(mprotect(map, (size_t)page, PROT_READ) == 0, "mprotect failed");
+	for (int back = 1; back <= 2; back++) {
+		char *buf = map + page - back; /* an odd and an even start, both read-only */
+
+		res = 0;
+		CHECK(!try(fd, buf, BLK, 0, &res),
+		      "a read into a buffer starting %d read-only bytes before a page was done (%lld)",
+		      back, (long long)res);
+		CHECK(map[page - back] == 0, "the try wrote the read-only byte");
+	}
+	munmap(map, (size_t)page * 2);
 }
 
 static void buffered_done(const unsigned char *blocks)
 {
-	unsigned char buf[BLK];
+	unsigned char buf[BLK] __attribute__((aligned(16))), odd_area[BLK + 2], *ob;
 	int fd = file_in("/tmp", 0);
 	int64_t res;
 
@@ -110,8 +154,17 @@ static void buffered_done(const unsigned char *blocks)
 		{ 0, BLK, BLK },   /* an inner one */
 		{ 10, 100, 100 },  /* no multiple of 512 */
 		{ 2 * BLK - 1, 1, 1 },
+		{ BLK, BLK - 1, BLK - 1 }, /* ends one byte short of the file */
 		{ 2 * BLK, BLK, 0 },    /* at the end */
 	};
+	/* An odd buffer, read as it is: the bytes, and nothing before them. */
+	ob = odd_area + 1 + !((uintptr_t)(odd_area + 1) & 1);
+	memset(odd_area, 0xee, sizeof(odd_area));
+	res = -1;
+	CHECK(try(fd, ob, BLK, BLK, &res) && res == BLK && !memcmp(ob, blocks + BLK, BLK) &&
+		      ob[-1] == 0xee,
+	      "a buffered read into an odd buffer: not done, or other bytes (%lld)", (long long)res);
+	unwritable_buffer_not_written(fd);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(buf, 0xee, sizeof(buf));
 		res = -1;
