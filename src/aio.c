@@ -255,7 +255,7 @@ static int submit_one(struct aiocb *cb, int op)
 	size_t budget = TRY_NOW_MAX;
 	int64_t res;
 	bool tried;
-	int cs, err = aiocb_check(cb, op, &sev);
+	int saved = errno, cs, err = aiocb_check(cb, op, &sev);
 
 	if (!err)
 		err = engine_get();
@@ -287,7 +287,7 @@ out:
 	req_notify_later(NOTIFY_NOW);
 	nocancel_end(cs);
 	req_call_return();
-	return ret_errno(err);
+	return (int)errno_kept(ret_errno(err), saved);
 }
 
 EXPORT int aio_read(struct aiocb *cb)
@@ -352,17 +352,19 @@ EXPORT int aio_error(const struct aiocb *cb)
 {
 	int err = __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
 	uint8_t mode;
-	int cs;
+	int saved, cs;
 
 	if (err != EINPROGRESS)
 		return err;
 	/* Async-signal-safe: reap() takes no lock this thread may hold (runtime.c). */
+	saved = errno; /* a handler's caller may be between a call and its look at errno */
 	cs = nocancel_begin();
 	mode = req_notify_later(NOTIFY_NOW);
 	req_notify_later(mode | NOTIFY_LATER_CALLBACKS);
 	reap(false);
 	req_notify_later(mode);
 	nocancel_end(cs);
+	errno = saved;
 	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
 }
 
@@ -374,7 +376,7 @@ EXPORT int aio_error(const struct aiocb *cb)
 EXPORT ssize_t aio_return(struct aiocb *cb)
 {
 	ssize_t ret;
-	int cs;
+	int saved = errno, cs;
 
 	if (aio_error(cb) == EINPROGRESS)
 		return cb->__return_value;
@@ -382,6 +384,7 @@ EXPORT ssize_t aio_return(struct aiocb *cb)
 	cs = nocancel_begin();
 	claim_release(cb, false);
 	nocancel_end(cs);
+	errno = saved;
 	return ret;
 }
 
@@ -539,11 +542,11 @@ static int cancel(int fd, struct aiocb *cb)
 /* Not a cancellation point, though it may wait: its waits never act on one. */
 EXPORT int aio_cancel(int fd, struct aiocb *cb)
 {
-	int cs = nocancel_begin();
+	int saved = errno, cs = nocancel_begin();
 	int ret = cancel(fd, cb);
 
 	nocancel_end(cs);
-	return ret;
+	return (int)errno_kept(ret, saved);
 }
 
 EXPORT void aio_init(const struct aioinit *init)

@@ -526,7 +526,7 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 {
 	struct timespec deadline, left;
 	struct aiocb *cb;
-	int err, cs;
+	int saved = errno, err, cs;
 
 	if (!cbp)
 		return ret_errno(-EINVAL);
@@ -557,7 +557,7 @@ EXPORT ssize_t aio_waitcomplete(struct aiocb **cbp, struct timespec *timeout)
 	}
 	nocancel_end(cs);
 	*cbp = cb;
-	return claim_result(cb);
+	return errno_kept(claim_result(cb), saved); /* -1: the request's own error */
 }
 
 /* What posixaio.h calls for aio_waitcomplete() in a program built with -D_TIME_BITS=64. */
@@ -641,7 +641,7 @@ fail:
 /* No cancellation point: its eventfd is updated with core.lock held. */
 EXPORT int posixaio_fd(void)
 {
-	int err = engine_get(), cs;
+	int saved = errno, err = engine_get(), cs;
 
 	if (err)
 		return ret_errno(err);
@@ -656,7 +656,7 @@ EXPORT int posixaio_fd(void)
 	/* Out of descriptors or memory says so; anything else may pass: try again. */
 	if (err && err != -EMFILE && err != -ENFILE && err != -ENOMEM)
 		err = -EAGAIN;
-	return err ? ret_errno(err) : core.claim_epfd;
+	return (int)errno_kept(err ? ret_errno(err) : core.claim_epfd, saved);
 }
 
 /* The child starts without claims; posixaio_fd() gives it descriptors of its own. */

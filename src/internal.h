@@ -70,6 +70,18 @@ static inline int ret_errno(int ret)
 	return -1;
 }
 /*
+ * A call that succeeds leaves errno as the program left it, whatever failed inside it on the
+ * way (a stream not ready yet: EAGAIN; an eventfd already clear), as glibc's calls do, whose
+ * work happens in other threads. Each exported call takes errno as it comes in (saved) and
+ * answers through errno_kept(), which gives it back unless the call's own answer is -1.
+ */
+static inline long errno_kept(long ret, int saved)
+{
+	if (ret != -1)
+		errno = saved;
+	return ret;
+}
+/*
  * Per-thread state, in the static TLS block: a preloaded or linked library is there from
  * the start, and every call would otherwise go through __tls_get_addr.
  */

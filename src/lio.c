@@ -296,7 +296,9 @@ static int listio(int mode, struct aiocb *const list[], int nent, struct sigeven
 
 EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sigevent *sig)
 {
-	return listio(mode, list, nent, sig, 0);
+	int saved = errno;
+
+	return (int)errno_kept(listio(mode, list, nent, sig, 0), saved);
 }
 
 /* The members are struct aiocb64: where off_t has 32 bits, their offsets are not (aio.c). */
@@ -306,6 +308,9 @@ EXPORT int lio_listio64(int mode, struct aiocb64 *const list[], int nent, struct
 #else
 EXPORT int lio_listio64(int mode, struct aiocb64 *const list[], int nent, struct sigevent *sig)
 {
-	return listio(mode, (struct aiocb *const *)list, nent, sig, OP_OFF64);
+	int saved = errno;
+
+	return (int)errno_kept(listio(mode, (struct aiocb *const *)list, nent, sig, OP_OFF64),
+			       saved);
 }
 #endif

@@ -29,7 +29,7 @@ static bool any_done(void *arg)
 EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct timespec *timeout)
 {
 	struct suspend_list s = { list, nent };
-	int cs, err;
+	int saved = errno, cs, err;
 	bool done;
 
 	pthread_testcancel();
@@ -50,7 +50,7 @@ EXPORT int aio_suspend(const struct aiocb *const list[], int nent, const struct 
 		err = wait_for(any_done, &s, timeout);
 		req_notify_later(mode);
 	}
-	return ret_errno(err);
+	return (int)errno_kept(ret_errno(err), saved);
 }
 
 /* It reads no offset: the same function for struct aiocb64 (aio.c). */

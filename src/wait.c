@@ -330,21 +330,18 @@ static int wait_in_handler(bool (*done)(void *arg), void *arg, const struct time
 
 /*
  * Wait until done(arg) holds. 0, -EAGAIN when the deadline (from wait_deadline(), or NULL
- * for none) passed, -EINTR on a signal. A cancellation point. errno is left as it was: the
- * answer is the return value, and the calls on the way (an eventfd read another wake drained
- * first, the reaps) may fail as they please; a program that keeps errno across a successful
- * aio_suspend() sees it kept, as with glibc.
+ * for none) passed, -EINTR on a signal. A cancellation point. The calls on the way (an
+ * eventfd read another wake drained first, the engine's rearm) may fail and leave errno set:
+ * the exported calls give the program's back (errno_kept()).
  */
 int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadline)
 {
 	struct wait_ctx c = { .registered = false, .leader = false };
-	int saved = errno;
 
 	if (core_inside()) {
 		int cs = nocancel_begin(), ret = wait_in_handler(done, arg, deadline);
 
 		nocancel_end(cs);
-		errno = saved;
 		return ret;
 	}
 	STAT_INC(waits);
@@ -353,7 +350,6 @@ int wait_until(bool (*done)(void *arg), void *arg, const struct timespec *deadli
 	c.ret = wait_loop(&c, done, arg, deadline);
 	pthread_cleanup_pop(1);
 	nocancel_end(c.cancel_state);
-	errno = saved;
 	return c.ret;
 }
 

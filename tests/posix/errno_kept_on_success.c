@@ -2,7 +2,8 @@
 /*
  * A call that succeeds leaves errno as it found it, whatever the library tried on the way: reads
  * and writes on a cached regular file, an O_DIRECT file (where one is to be had), a pipe and a
- * socket, and the aio_error, aio_suspend and aio_return that finish them. A program that reads
+ * socket (reads there also submitted before their bytes are written), and the aio_error,
+ * aio_suspend and aio_return that finish them. A program that reads
  * errno after a successful call it made in between (or keeps errno from an earlier failure)
  * sees what it saw with glibc.
  *
@@ -81,6 +82,28 @@ static int odirect_file(void *blk)
 	return -1;
 }
 
+/*
+ * A read submitted before its bytes exist: it waits in the library, whose first try answered
+ * EAGAIN inside aio_read(), and whose engine sleeps and wakes meanwhile.
+ */
+static void read_before_data(int rfd, int wfd, const char *what)
+{
+	static const char msg[32] = "bytes that came after the read";
+	char got[sizeof(msg)];
+	struct aiocb cb;
+
+	aiocb_prep(&cb, rfd, got, sizeof(got), 0);
+	errno = MARK;
+	EXPECT(aio_read(&cb) == 0, "aio_read on %s failed: %s", what, errname(errno));
+	check_errno("aio_read", what);
+	errno = MARK;
+	EXPECT(aio_error(&cb) == EINPROGRESS, "%s: the read finished with no bytes to read", what);
+	check_errno("aio_error", what);
+	EXPECT(write(wfd, msg, sizeof(msg)) == (ssize_t)sizeof(msg), "write to %s failed", what);
+	finish(&cb, (ssize_t)sizeof(got), what);
+	EXPECT(memcmp(got, msg, sizeof(msg)) == 0, "%s returned other bytes", what);
+}
+
 static void expect_bytes(const char *buf, size_t len, char c, const char *what)
 {
 	for (size_t i = 0; i < len; i++)
@@ -114,6 +137,8 @@ static int test(void)
 	write_ok(sv[0], small, sizeof(small), "a socket");
 	read_ok(sv[1], got, sizeof(got), "a socket");
 	EXPECT(memcmp(got, small, sizeof(small)) == 0, "the socket returned other bytes");
+	read_before_data(p[0], p[1], "a pipe read before its bytes");
+	read_before_data(sv[1], sv[0], "a socket read before its bytes");
 
 	memset(blk, 'D', BLK);
 	dfd = odirect_file(blk);
