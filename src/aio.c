@@ -153,17 +153,16 @@ static bool try_read(const struct aiocb *cb, int64_t off, size_t len, int64_t *r
 	char *odd = scratch + !((uintptr_t)scratch & 1), *buf = (char *)cb->aio_buf;
 	bool aside = len >= 512 && !((uintptr_t)buf & 1); /* the first byte to odd */
 	struct iovec v[2] = { { buf, len }, { buf + 1, len - 1 } };
-	int fd = cb->aio_fildes, saved, err;
+	int fd = cb->aio_fildes, err;
 	ssize_t n;
 
 	if (aside) {
 		v[0].iov_base = odd;
 		v[0].iov_len = 1;
 	}
-	saved = errno; /* a refusal here is none of the program's business */
+	/* A refusal sets errno: the submitting call gives the program's back (errno_kept()). */
 	n = preadv64v2(fd, v, aside ? 2 : 1, off, RWF_NOWAIT);
 	err = errno;
-	errno = saved;
 	if (n == 0 || (n > 0 && (size_t)n == len)) {
 		if (n && aside)
 			buf[0] = *odd;

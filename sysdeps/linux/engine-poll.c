@@ -453,7 +453,6 @@ static void pipe_guard_on(struct pipe_guard *pg)
 static ssize_t pipe_guard_off(struct pipe_guard *pg, ssize_t n)
 {
 	static const struct timespec zero = { 0, 0 };
-	int saved = errno; /* the program's, when this runs inside its aio_error() */
 	sigset_t set;
 
 	if (n == -EPIPE && !pg->pending) {
@@ -464,8 +463,7 @@ static ssize_t pipe_guard_off(struct pipe_guard *pg, ssize_t n)
 	}
 	if (pg->restore)
 		pthread_sigmask(SIG_SETMASK, &pg->old, NULL);
-	errno = saved;
-	return n;
+	return n; /* errno: the exported call that got here gives the program's back */
 }
 
 /* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
