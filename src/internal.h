@@ -307,6 +307,12 @@ struct engine {
 	 * of the engine's and requests it held are still out): sleepers look every 10 ms.
 	 */
 	bool (*poll_short)(void);
+	/*
+	 * Optional, lock-free, for the background thread woken by the end of a nap that pollfds()
+	 * shortened (core.bg_look_soon): do program threads still serve what it left out? Then it
+	 * naps again without taking a lock.
+	 */
+	bool (*others_serve)(void);
 	void (*fork_child)(void);
 };
 

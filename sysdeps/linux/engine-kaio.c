@@ -1098,6 +1098,12 @@ static int kaio_pollfds(struct pollfd *pfd, int max)
 	return 1;
 }
 
+/* Lock-free: what made kaio_pollfds() leave descriptors to program threads still holds. */
+static bool kaio_others_serve(void)
+{
+	return __atomic_load_n(&core.leader, __ATOMIC_RELAXED) || poll_served_lately();
+}
+
 /* The eventfd the context signals and the poll part's epoll set, which holds it. */
 int kaio_init_part(void)
 {
@@ -1173,5 +1179,6 @@ const struct engine engine_kaio = {
 	.reserve = kaio_reserve,
 	.quiet = kaio_quiet,
 	.poll_short = kaio_poll_short,
+	.others_serve = kaio_others_serve,
 	.fork_child = kaio_fork_child,
 };

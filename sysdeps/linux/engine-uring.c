@@ -922,6 +922,11 @@ static bool uring_poll_short(void)
 	return part() && part()->poll_short();
 }
 
+static bool uring_others_serve(void)
+{
+	return part() && part()->others_serve();
+}
+
 static void uring_quiet(void)
 {
 	if (part())
@@ -961,5 +966,6 @@ const struct engine engine_uring = {
 	.retire = uring_retire,
 	.quiet = uring_quiet,
 	.poll_short = uring_poll_short,
+	.others_serve = uring_others_serve,
 	.fork_child = uring_fork_child,
 };
