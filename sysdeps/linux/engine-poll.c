@@ -57,6 +57,10 @@
 #define EVENT_BATCH 64
 #define TAG_EXTERNAL UINT64_MAX /* the epoll tag of the descriptor poll_init() was given */
 
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x00000100 /* Linux 6.18: a write with no reader fails, raising no SIGPIPE */
+#endif
+
 #define RD_READY (EPOLLIN | EPOLLHUP | EPOLLERR)
 #define WR_READY (EPOLLOUT | EPOLLHUP | EPOLLERR)
 
@@ -90,7 +94,8 @@ static struct {
 	bool stale;     /* a registration may outlive its descriptor; atomic */
 	bool served;    /* a program thread served the set since the last poll_served_lately() */
 	bool bg_away;   /* the background thread sleeps without the set (core.lock) */
-} polls = { .epfd = -1, .s = FDTAB_INIT(struct stream *) };
+	int nosignal;   /* RWF_NOSIGNAL, or 0 once the kernel refused it; atomic */
+} polls = { .epfd = -1, .s = FDTAB_INIT(struct stream *), .nosignal = RWF_NOSIGNAL };
 
 static ssize_t sys_ret(ssize_t n)
 {
@@ -339,6 +344,9 @@ static ssize_t ready_write(struct stream *s, int fd, const char *buf, size_t len
 	return (ssize_t)done;
 }
 
+/* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
+static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents);
+
 /*
  * The first entry of the caller's v[n] that holds bytes, or the last (a zero-length
  * transfer), copied by the kernel: the array has not been through a system call yet and
@@ -362,8 +370,11 @@ static int first_nonempty(const struct iovec *v, int n, struct iovec *out)
 	return 0;
 }
 
-/* transfer() without the SIGPIPE guard. */
-static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
+/*
+ * transfer() without the SIGPIPE guard. wflags: RWF_NOSIGNAL for a write to a pipe or FIFO,
+ * which then answers -EOPNOTSUPP if refused (a kernel before 6.18), or 0.
+ */
+static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents, int wflags)
 {
 	struct iovec one = { NULL, 0 }, first;
 	struct req_view v;
@@ -393,19 +404,24 @@ static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
 			/* A kept way, and the number was closed where close() cannot see it. */
 			setup(s, io_fd(s, r->fd));
 			if (s->how != HOW_SOCK)
-				return transfer_nb(s, r, revents);
+				return transfer_locked(s, r, revents); /* with its guard */
 		}
 		return sys_ret(n);
 	}
 	case HOW_NOWAIT:
 		n = rd ? preadv2(io_fd(s, r->fd), iov, cnt, -1, RWF_NOWAIT)
-		       : pwritev2(io_fd(s, r->fd), iov, cnt, -1, RWF_NOWAIT);
+		       : pwritev2(io_fd(s, r->fd), iov, cnt, -1, RWF_NOWAIT | wflags);
 		if (n >= 0 || errno != EOPNOTSUPP)
 			return sys_ret(n);
+		if (!rd && wflags)
+			return -EOPNOTSUPP; /* which flag: transfer_locked() asks again without */
 		nowait_refused(s, io_fd(s, r->fd));
-		return transfer_nb(s, r, revents);
+		return transfer_nb(s, r, revents, wflags);
 	case HOW_REOPEN:
-		return sys_ret(rd ? readv(s->priv, iov, cnt) : writev(s->priv, iov, cnt));
+		if (rd)
+			return sys_ret(readv(s->priv, iov, cnt));
+		return sys_ret(wflags ? pwritev2(s->priv, iov, cnt, -1, wflags)
+				      : writev(s->priv, iov, cnt));
 	default:
 		/* Readiness paths move one buffer at a time: a stream takes a partial transfer. */
 		first = one;
@@ -420,13 +436,14 @@ static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents)
 /*
  * A write to a pipe or FIFO whose reader is gone raises SIGPIPE in the writing thread, which
  * may be one of the program's (glibc's workers block every signal: the program never sees
- * one). So the signal is blocked around the write, and the one the write raised, if it
- * failed with EPIPE, is taken back before the mask is restored; one that was pending already
- * is the program's and stays. Two system calls around a write in the common case: where the
- * thread let SIGPIPE through, none can be pending for it (it would have run), so only a
- * thread that blocked it already is asked what is pending, and its mask needs no restoring.
- * A thread of the library's own blocks every signal for good: nothing to do there but take
- * back what a write raised.
+ * one). Linux 6.18 can be asked not to raise it (RWF_NOSIGNAL, transfer_locked()). Where it
+ * refuses, and for writes that cannot carry the flag, the signal is blocked around the
+ * write, and the one the write raised, if it failed with EPIPE, is taken back before the
+ * mask is restored; one that was pending already is the program's and stays. Two system
+ * calls around a write in the common case: where the thread let SIGPIPE through, none can be
+ * pending for it (it would have run), so only a thread that blocked it already is asked what
+ * is pending, and its mask needs no restoring. A thread of the library's own blocks every
+ * signal for good: nothing to do there but take back what a write raised.
  */
 struct pipe_guard {
 	sigset_t old;
@@ -466,9 +483,6 @@ static ssize_t pipe_guard_off(struct pipe_guard *pg, ssize_t n)
 	return n; /* errno: the exported call that got here gives the program's back */
 }
 
-/* One transfer that does not block: bytes moved or -errno; -EAGAIN when not ready. */
-static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents);
-
 /* A transfer on the stream's descriptors, which stay the library's meanwhile (ownfd.c). */
 static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 {
@@ -480,14 +494,28 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 	return n;
 }
 
+/*
+ * A write to a pipe or FIFO asks the kernel not to raise SIGPIPE (RWF_NOSIGNAL, Linux 6.18)
+ * where it can; the guard's two system calls around every write are for kernels that refuse
+ * it. A refusal the flag did not cause (RWF_NOWAIT refused on a descriptor thought a pipe)
+ * only costs the guard from then on.
+ */
 static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents)
 {
+	int nosignal = __atomic_load_n(&polls.nosignal, __ATOMIC_RELAXED);
 	struct pipe_guard pg;
+	ssize_t n;
 
 	if (r->op == OP_READ || s->how == HOW_SOCK)
-		return transfer_nb(s, r, revents);
+		return transfer_nb(s, r, revents, 0); /* (MSG_NOSIGNAL) */
+	if (nosignal && (s->how == HOW_NOWAIT || s->how == HOW_REOPEN)) {
+		n = transfer_nb(s, r, revents, nosignal);
+		if (n != -EOPNOTSUPP)
+			return n;
+		__atomic_store_n(&polls.nosignal, 0, __ATOMIC_RELAXED);
+	}
 	pipe_guard_on(&pg);
-	return pipe_guard_off(&pg, transfer_nb(s, r, revents));
+	return pipe_guard_off(&pg, transfer_nb(s, r, revents, 0));
 }
 
 static void set_events(struct stream *s, uint32_t events)

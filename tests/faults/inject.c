@@ -11,9 +11,11 @@
  *                     kernel does when it is short of memory or the CQ is full
  *   INJECT_RING=err   io_uring_queue_init_params() fails with -err (ENOMEM: the kernel
  *                     could not allocate the ring)
+ *   INJECT_NOSIGNAL=1 pwritev2() called from libposixaio.so with RWF_NOSIGNAL fails with
+ *                     EOPNOTSUPP, as on a kernel before Linux 6.18
  *
- * At exit it prints "inject: malloc=F/T submit=F/T" (failed/total) on stderr, which the
- * tests read to prove the faults really happened.
+ * At exit it prints "inject: malloc=F/T submit=F/T nosignal=F" (failed/total) on stderr;
+ * the tests read inject_counts() to prove the faults really happened.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -27,7 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x00000100
+#endif
 
 /* The project builds with -fvisibility=hidden: what must interpose says so. */
 #define INTERPOSE __attribute__((visibility("default")))
@@ -37,8 +44,8 @@ extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
 
 static unsigned long every_malloc, every_submit;
-static unsigned long mallocs, malloc_fails, submits, submit_fails;
-static int ring_err;
+static unsigned long mallocs, malloc_fails, submits, submit_fails, nosignal_fails;
+static int ring_err, refuse_nosignal;
 static uintptr_t lib_lo, lib_hi;
 static int ready; /* 0 not yet, 1 reading the settings, 2 ready */
 
@@ -69,8 +76,8 @@ static unsigned long env_ulong(const char *name)
 
 static void report(void)
 {
-	fprintf(stderr, "inject: malloc=%lu/%lu submit=%lu/%lu\n", malloc_fails, mallocs,
-		submit_fails, submits);
+	fprintf(stderr, "inject: malloc=%lu/%lu submit=%lu/%lu nosignal=%lu\n", malloc_fails,
+		mallocs, submit_fails, submits, nosignal_fails);
 }
 
 static void setup(void)
@@ -86,6 +93,7 @@ static void setup(void)
 		return; /* another thread (or this one, recursively) is reading them */
 	every_malloc = env_ulong("INJECT_MALLOC");
 	every_submit = env_ulong("INJECT_SUBMIT");
+	refuse_nosignal = env_ulong("INJECT_NOSIGNAL") != 0;
 	ring = getenv("INJECT_RING");
 	if (ring && !strcmp(ring, "ENOMEM"))
 		ring_err = ENOMEM;
@@ -96,13 +104,11 @@ static void setup(void)
 	__atomic_store_n(&ready, 2, __ATOMIC_RELEASE);
 }
 
-/* Does this allocation, made from caller, fail? */
-static int fail_alloc(void *caller)
+/* Is caller, a return address, in libposixaio.so's code? */
+static int from_lib(void *caller)
 {
 	uintptr_t pc = (uintptr_t)caller;
 
-	if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) != 2 || !every_malloc)
-		return 0;
 	if (pc < lib_lo || pc >= lib_hi) {
 		/* The library may have been loaded after setup: look once more, cheaply. */
 		if (lib_lo)
@@ -111,6 +117,16 @@ static int fail_alloc(void *caller)
 		if (pc < lib_lo || pc >= lib_hi)
 			return 0;
 	}
+	return 1;
+}
+
+/* Does this allocation, made from caller, fail? */
+static int fail_alloc(void *caller)
+{
+	if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) != 2 || !every_malloc)
+		return 0;
+	if (!from_lib(caller))
+		return 0;
 	if (__atomic_add_fetch(&mallocs, 1, __ATOMIC_RELAXED) % every_malloc)
 		return 0;
 	__atomic_add_fetch(&malloc_fails, 1, __ATOMIC_RELAXED);
@@ -192,13 +208,60 @@ INTERPOSE int io_uring_queue_init_params(unsigned entries, struct io_uring *ring
 	return real(entries, ring, p);
 }
 
-/* For the tests: faults injected so far, {allocations, submissions}. */
+/* A write from the library asking for RWF_NOSIGNAL: refused, as by a kernel before 6.18. */
+static int refuse_flags(int flags, void *caller)
+{
+	setup();
+	if (!refuse_nosignal || !(flags & RWF_NOSIGNAL) || !from_lib(caller))
+		return 0;
+	__atomic_add_fetch(&nosignal_fails, 1, __ATOMIC_RELAXED);
+	errno = EOPNOTSUPP;
+	return 1;
+}
+
+/*
+ * Both names, whichever the library was built to call: pwritev2 takes a long offset (off_t
+ * without _FILE_OFFSET_BITS), pwritev64v2 a 64-bit one. Named by asm labels, as the header
+ * may redirect the first to the second.
+ */
+typedef ssize_t (*pwritev2_fn)(int, const struct iovec *, int, long, int);
+typedef ssize_t (*pwritev64v2_fn)(int, const struct iovec *, int, long long, int);
+
+INTERPOSE ssize_t inject_pwritev2(int fd, const struct iovec *iov, int cnt, long off, int flags)
+	__asm__("pwritev2");
+INTERPOSE ssize_t inject_pwritev2(int fd, const struct iovec *iov, int cnt, long off, int flags)
+{
+	static pwritev2_fn real;
+
+	if (refuse_flags(flags, __builtin_return_address(0)))
+		return -1;
+	if (!real)
+		real = (pwritev2_fn)dlsym(RTLD_NEXT, "pwritev2");
+	return real(fd, iov, cnt, off, flags);
+}
+
+INTERPOSE ssize_t inject_pwritev64v2(int fd, const struct iovec *iov, int cnt, long long off,
+				     int flags) __asm__("pwritev64v2");
+INTERPOSE ssize_t inject_pwritev64v2(int fd, const struct iovec *iov, int cnt, long long off,
+				     int flags)
+{
+	static pwritev64v2_fn real;
+
+	if (refuse_flags(flags, __builtin_return_address(0)))
+		return -1;
+	if (!real)
+		real = (pwritev64v2_fn)dlsym(RTLD_NEXT, "pwritev64v2");
+	return real(fd, iov, cnt, off, flags);
+}
+
+/* For the tests: faults injected so far, {allocations, submissions, RWF_NOSIGNAL writes}. */
 INTERPOSE long *inject_counts(void)
 {
-	static long counts[2];
+	static long counts[3];
 
 	counts[0] = (long)__atomic_load_n(&malloc_fails, __ATOMIC_RELAXED);
 	counts[1] = (long)__atomic_load_n(&submit_fails, __ATOMIC_RELAXED);
+	counts[2] = (long)__atomic_load_n(&nosignal_fails, __ATOMIC_RELAXED);
 	return counts;
 }
 

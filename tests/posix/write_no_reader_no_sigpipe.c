@@ -11,6 +11,10 @@
  * seqpacket socketpair, a datagram socketpair (ECONNREFUSED there, still no signal), a
  * vectored write where the library has aio_writev, and a write pending on a full pipe when
  * the reader closes.
+ *
+ * The faults suite runs it again under tests/faults/inject.so with INJECT_NOSIGNAL=1, which
+ * refuses the library's RWF_NOSIGNAL writes as a kernel before Linux 6.18 does; it then also
+ * checks that the refusal happened.
  */
 #include "common.h"
 
@@ -178,6 +182,15 @@ static int test(void)
 	EXPECT(!sigpipe_pending(), "SIGPIPE still pending after the test took its own");
 	SYSCHECK(pthread_sigmask(SIG_UNBLOCK, &pipe_set, NULL));
 	free(big);
+
+	if (getenv("INJECT_NOSIGNAL")) {
+		long *(*counts)(void) = (long *(*)(void))dlsym(RTLD_DEFAULT, "inject_counts");
+
+		EXPECT(counts, "INJECT_NOSIGNAL is set but tests/faults/inject.so is not loaded");
+		EXPECT(counts && counts()[2] > 0,
+		       "the injector refused no RWF_NOSIGNAL write: the case it stands for (a "
+		       "kernel before 6.18) was not exercised");
+	}
 	return 0;
 }
 
