@@ -497,8 +497,10 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 /*
  * A write to a pipe or FIFO asks the kernel not to raise SIGPIPE (RWF_NOSIGNAL, Linux 6.18)
  * where it can; the guard's two system calls around every write are for kernels that refuse
- * it. A refusal the flag did not cause (RWF_NOWAIT refused on a descriptor thought a pipe)
- * only costs the guard from then on.
+ * it. EOPNOTSUPP does not say which flag was refused: a named FIFO refuses RWF_NOWAIT too
+ * (and is reopened, nowait_refused()). So the write is done again under the guard, and the
+ * flag is forgotten only if the same way took it then (else the first write to any FIFO
+ * turned it off for every pipe of the process).
  */
 static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents)
 {
@@ -509,10 +511,16 @@ static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents
 	if (r->op == OP_READ || s->how == HOW_SOCK)
 		return transfer_nb(s, r, revents, 0); /* (MSG_NOSIGNAL) */
 	if (nosignal && (s->how == HOW_NOWAIT || s->how == HOW_REOPEN)) {
+		uint8_t how = s->how;
+
 		n = transfer_nb(s, r, revents, nosignal);
 		if (n != -EOPNOTSUPP)
 			return n;
-		__atomic_store_n(&polls.nosignal, 0, __ATOMIC_RELAXED);
+		pipe_guard_on(&pg);
+		n = pipe_guard_off(&pg, transfer_nb(s, r, revents, 0));
+		if (s->how == how && n != -EOPNOTSUPP)
+			__atomic_store_n(&polls.nosignal, 0, __ATOMIC_RELAXED);
+		return n;
 	}
 	pipe_guard_on(&pg);
 	return pipe_guard_off(&pg, transfer_nb(s, r, revents, 0));
