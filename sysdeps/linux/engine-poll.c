@@ -416,7 +416,7 @@ static ssize_t transfer_nb(struct stream *s, struct req *r, uint32_t revents, in
 		if (!rd && wflags)
 			return -EOPNOTSUPP; /* which flag: transfer_locked() asks again without */
 		nowait_refused(s, io_fd(s, r->fd));
-		return transfer_nb(s, r, revents, wflags);
+		return transfer_nb(s, r, revents, 0); /* (a write here asked for no flag) */
 	case HOW_REOPEN:
 		if (rd)
 			return sys_ret(readv(s->priv, iov, cnt));
@@ -505,25 +505,23 @@ static ssize_t transfer(struct stream *s, struct req *r, uint32_t revents)
 static ssize_t transfer_locked(struct stream *s, struct req *r, uint32_t revents)
 {
 	int nosignal = __atomic_load_n(&polls.nosignal, __ATOMIC_RELAXED);
+	uint8_t refused_how = HOW_UNKNOWN; /* the way that was refused with the flag, if any */
 	struct pipe_guard pg;
 	ssize_t n;
 
 	if (r->op == OP_READ || s->how == HOW_SOCK)
 		return transfer_nb(s, r, revents, 0); /* (MSG_NOSIGNAL) */
 	if (nosignal && (s->how == HOW_NOWAIT || s->how == HOW_REOPEN)) {
-		uint8_t how = s->how;
-
 		n = transfer_nb(s, r, revents, nosignal);
 		if (n != -EOPNOTSUPP)
 			return n;
-		pipe_guard_on(&pg);
-		n = pipe_guard_off(&pg, transfer_nb(s, r, revents, 0));
-		if (s->how == how && n != -EOPNOTSUPP)
-			__atomic_store_n(&polls.nosignal, 0, __ATOMIC_RELAXED);
-		return n;
+		refused_how = s->how;
 	}
 	pipe_guard_on(&pg);
-	return pipe_guard_off(&pg, transfer_nb(s, r, revents, 0));
+	n = pipe_guard_off(&pg, transfer_nb(s, r, revents, 0));
+	if (refused_how != HOW_UNKNOWN && s->how == refused_how && n != -EOPNOTSUPP)
+		__atomic_store_n(&polls.nosignal, 0, __ATOMIC_RELAXED);
+	return n;
 }
 
 static void set_events(struct stream *s, uint32_t events)
